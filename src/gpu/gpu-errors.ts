@@ -1,0 +1,108 @@
+/**
+ * Typed GPU failures, each with a message that tells the user what to do.
+ * The app maps every one of these to a visible panel (style.md #7); nothing here imports React.
+ */
+
+export type GpuErrorKind =
+  | 'webgpu-unavailable'
+  | 'insecure-context'
+  | 'adapter-unavailable'
+  | 'device-request-failed'
+  | 'device-lost'
+  | 'shader-compile'
+  | 'gpu-validation'
+  | 'gpu-out-of-memory';
+
+export class GpuError extends Error {
+  constructor(
+    readonly kind: GpuErrorKind,
+    message: string,
+    /** What the user can do about it, shown under the message. */
+    readonly remedy: string,
+  ) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+export class WebGPUUnavailableError extends GpuError {
+  constructor() {
+    super(
+      'webgpu-unavailable',
+      'This browser does not expose WebGPU (navigator.gpu is missing).',
+      'Use a recent Chrome, Edge or Safari, or Firefox with WebGPU enabled. Engram runs on the CPU meanwhile (slower, same results).',
+    );
+  }
+}
+
+export class InsecureContextError extends GpuError {
+  constructor(origin: string) {
+    super(
+      'insecure-context',
+      `WebGPU is only available on secure pages, and ${origin} is not one.`,
+      'Open Engram over https:// or from http://localhost. Engram runs on the CPU meanwhile.',
+    );
+  }
+}
+
+export class AdapterUnavailableError extends GpuError {
+  constructor() {
+    super(
+      'adapter-unavailable',
+      'WebGPU is present but no GPU adapter was granted (the GPU may be blocklisted or disabled).',
+      'Check chrome://gpu, update your graphics driver, or enable WebGPU in the browser flags. Engram runs on the CPU meanwhile.',
+    );
+  }
+}
+
+export class DeviceRequestError extends GpuError {
+  constructor(cause: unknown) {
+    super(
+      'device-request-failed',
+      `The GPU adapter refused to create a device: ${describe(cause)}`,
+      'Close other GPU-heavy tabs and reload. Engram runs on the CPU meanwhile.',
+    );
+  }
+}
+
+export class DeviceLostError extends GpuError {
+  constructor(readonly reason: string, detail: string) {
+    super(
+      'device-lost',
+      `The GPU device was lost (${reason}${detail ? `: ${detail}` : ''}).`,
+      'This is often the GPU running out of memory or a driver reset. Engram rebuilds the GPU state and restores your taught facts.',
+    );
+  }
+}
+
+export class ShaderCompileError extends GpuError {
+  constructor(
+    readonly kernel: string,
+    readonly line: number,
+    readonly column: number,
+    detail: string,
+  ) {
+    super('shader-compile', `Kernel "${kernel}" failed to compile at line ${line}:${column}: ${detail}`, 'This is a bug in Engram; please report it with your browser and GPU name.');
+  }
+}
+
+export class GpuValidationError extends GpuError {
+  constructor(readonly kernel: string, detail: string) {
+    super('gpu-validation', `Kernel "${kernel}" was rejected by the GPU: ${detail}`, 'This is a bug in Engram; please report it with your browser and GPU name.');
+  }
+}
+
+export class GpuOutOfMemoryError extends GpuError {
+  constructor(what: string, bytes: number) {
+    super(
+      'gpu-out-of-memory',
+      `The GPU ran out of memory allocating ${what} (${(bytes / 2 ** 20).toFixed(1)} MiB).`,
+      'Close other GPU-heavy tabs, or pick a smaller memory in the settings.',
+    );
+  }
+}
+
+export function describe(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}

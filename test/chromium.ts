@@ -1,0 +1,21 @@
+/**
+ * How the tests start Debian's Chromium (never a downloaded browser). --enable-unsafe-webgpu is what
+ * makes requestAdapter() return SwiftShader on machines without a GPU (testing-webgpu.md).
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** Same flags, WebGPU switched off: for the CPU-fallback tests. */
+export const CHROMIUM_ARGS_NO_WEBGPU = CHROMIUM_ARGS.filter((a) => !a.includes('webgpu') && !a.includes('Vulkan')).concat('--disable-webgpu');
