@@ -46,8 +46,8 @@ const LIMITS_TO_RAISE = [
 const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
 
 export interface DetectOptions {
-  /** The GPU entry point; defaults to navigator.gpu. Node tests pass the `webgpu` package's. */
-  gpu?: GPU;
+  /** The GPU entry point; defaults to navigator.gpu. Node tests pass the `webgpu` package's; null means none. */
+  gpu?: GPU | null;
   /** Whether the page runs in a secure context; defaults to globalThis.isSecureContext. */
   secureContext?: boolean;
   origin?: string;
@@ -55,7 +55,7 @@ export interface DetectOptions {
 
 export async function detectWebGPU(options: DetectOptions = {}): Promise<WebGPUDetection> {
   const nav = (globalThis as { navigator?: Navigator }).navigator;
-  const gpu = options.gpu ?? nav?.gpu;
+  const gpu = options.gpu === undefined ? nav?.gpu : options.gpu;
   const secure = options.secureContext ?? (globalThis as { isSecureContext?: boolean }).isSecureContext ?? true;
   if (!gpu) {
     const origin = options.origin ?? (globalThis as { location?: Location }).location?.origin ?? 'this page';

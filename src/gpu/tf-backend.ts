@@ -46,7 +46,12 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
       if (await tf.setBackend('webgpu')) {
         await tf.ready();
-        return { name: 'webgpu', adapter: summary, device, fallbackReason: undefined };
+        // Keep small tensors on the GPU too: otherwise ops on < 1000 CPU-resident elements run on CPU
+        // kernels, and neither the known-answer check nor our tests would exercise the GPU.
+        tf.env().set('WEBGPU_CPU_FORWARD', false);
+        const problem = await verifyBackend();
+        if (!problem) return { name: 'webgpu', adapter: summary, device, fallbackReason: undefined };
+        fallbackReason = new GpuValidationError('known-answer check', problem);
       }
       continue;
     }
@@ -54,13 +59,32 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       if (name === 'wasm') await import('./wasm-backend').then((m) => m.registerWasmBackend());
       if (await tf.setBackend(name)) {
         await tf.ready();
-        return { name, fallbackReason };
+        const problem = await verifyBackend();
+        if (!problem) return { name, fallbackReason };
+        console.warn(`Backend ${name} failed its known-answer check: ${problem}`);
       }
     } catch (error) {
       console.warn(`Backend ${name} unavailable: ${describe(error)}`);
     }
   }
   throw new Error(`No tfjs backend could start (tried ${preference.join(', ')}).`);
+}
+
+/**
+ * A known-answer check of the active backend (llm-viz's verifyWebGpuDevice idea): broken drivers and
+ * invalid pipelines return zeros or stale data instead of throwing, so compute something we can check.
+ * Returns a description of the problem, or null when the answer is right.
+ */
+export async function verifyBackend(): Promise<string | null> {
+  const result = tf.tidy(() => {
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const b = tf.tensor2d([7, 8, 9, 10, 11, 12], [3, 2]);
+    return tf.matMul(a, b).add(tf.scalar(1));
+  });
+  const values = Array.from(await result.data());
+  result.dispose();
+  const expected = [59, 65, 140, 155];
+  return values.every((v, i) => v === expected[i]) ? null : `expected [${expected}] from a 2x3 by 3x2 matmul, got [${values}]`;
 }
 
 /** Human description of the active backend, for status bars and logs. */

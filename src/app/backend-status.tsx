@@ -1,0 +1,56 @@
+/** Which backend and GPU adapter Engram runs on, always visible; or why it fell back to the CPU. */
+import type { EngineState } from './use-engine';
+
+export function BackendStatus({ engine }: { engine: EngineState }) {
+  const { backend, progress } = engine;
+  if (!backend) {
+    return (
+      <section className="backend-status pending" aria-live="polite" data-testid="backend-status">
+        <span className="dot" /> {progress ? `${progress.stage}…` : 'Detecting WebGPU…'}
+      </section>
+    );
+  }
+  const gpu = backend.name === 'webgpu';
+  return (
+    <section className={`backend-status ${gpu ? 'gpu' : 'cpu'}`} aria-live="polite" data-testid="backend-status" data-backend={backend.name}>
+      <div className="backend-line">
+        <span className="dot" />
+        <strong>Backend:</strong> <span data-testid="backend-name">{backend.name}</span>
+        {backend.adapter && (
+          <>
+            {' · '}
+            <strong>Adapter:</strong> <span data-testid="adapter-name">{backend.adapter.name}</span>
+          </>
+        )}
+        <span className="muted"> · ready in {Math.round(backend.initMs)} ms</span>
+      </div>
+      {backend.fallback && (
+        <div className="fallback" role="alert" data-testid="fallback-message">
+          <p>
+            <strong>WebGPU is not available here.</strong> {backend.fallback.message}
+          </p>
+          <p>{backend.fallback.remedy}</p>
+        </div>
+      )}
+      {backend.adapter && (
+        <details className="adapter-details">
+          <summary>Adapter details</summary>
+          <dl>
+            <dt>Vendor</dt>
+            <dd>{backend.adapter.vendor}</dd>
+            <dt>Architecture</dt>
+            <dd>{backend.adapter.architecture || '—'}</dd>
+            <dt>Description</dt>
+            <dd>{backend.adapter.description || '—'}</dd>
+            <dt>Storage buffers per stage</dt>
+            <dd>{backend.adapter.maxStorageBuffersPerShaderStage}</dd>
+            <dt>Largest storage binding</dt>
+            <dd>{(backend.adapter.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB</dd>
+            <dt>Features</dt>
+            <dd>{backend.adapter.features.join(', ') || '—'}</dd>
+          </dl>
+        </details>
+      )}
+    </section>
+  );
+}

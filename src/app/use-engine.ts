@@ -1,0 +1,44 @@
+/** React state for the engine: the backend report, loading progress and any failures. */
+import { useEffect, useRef, useState } from 'react';
+import type { BackendReport, EngineFailure } from '../worker/protocol';
+import { startEngine, type EngineClient } from './engine-client';
+
+export interface EngineState {
+  backend?: BackendReport;
+  progress?: { stage: string; done: number; total: number };
+  failures: EngineFailure[];
+}
+
+export function useEngine(): EngineState {
+  const [state, setState] = useState<EngineState>({ failures: [] });
+  const client = useRef<EngineClient | null>(null);
+  useEffect(() => {
+    const engine = startEngine();
+    client.current = engine;
+    const unsubscribe = engine.subscribe((event) => {
+      setState((prev) => {
+        switch (event.type) {
+          case 'progress':
+            return { ...prev, progress: { stage: event.stage, done: event.done, total: event.total } };
+          case 'backend':
+            return { ...prev, backend: event.report, progress: undefined };
+          case 'error':
+            return { ...prev, failures: [...prev.failures, event.failure] };
+        }
+      });
+    });
+    engine.send({ type: 'init', preference: backendPreferenceFromUrl() });
+    return () => {
+      unsubscribe();
+      engine.terminate();
+    };
+  }, []);
+  return state;
+}
+
+/** `?backend=wasm` (or cpu, webgpu) forces a backend: shareable, and handy for comparing speed. */
+function backendPreferenceFromUrl(): ('webgpu' | 'wasm' | 'cpu')[] | undefined {
+  const wanted = new URLSearchParams(location.search).get('backend');
+  if (wanted === 'webgpu' || wanted === 'wasm' || wanted === 'cpu') return [wanted, 'cpu'];
+  return undefined;
+}

@@ -1,0 +1,35 @@
+/**
+ * The typed message protocol between the page and the engine worker (style.md #8).
+ * Commands flow page -> worker, events flow worker -> page; both are discriminated unions on `type`.
+ * Only plain, structured-cloneable data crosses this boundary.
+ */
+import type { GpuErrorKind } from '../gpu/gpu-errors';
+import type { AdapterSummary } from '../gpu/detect-webgpu';
+import type { BackendName } from '../gpu/tf-backend';
+
+export type EngineCommand =
+  | { type: 'init'; preference?: BackendName[] };
+
+/** A failure as the UI shows it: what happened and what to do. */
+export interface EngineFailure {
+  kind: GpuErrorKind | 'internal';
+  message: string;
+  remedy: string;
+}
+
+export interface BackendReport {
+  name: BackendName;
+  /** Present when the backend is webgpu. */
+  adapter?: AdapterSummary;
+  /** Why WebGPU is not in use, when it is not. */
+  fallback?: EngineFailure;
+  /** A one-line description, e.g. "WebGPU on google swiftshader (software fallback)". */
+  description: string;
+  /** ms from the init command to a ready backend. */
+  initMs: number;
+}
+
+export type EngineEvent =
+  | { type: 'progress'; stage: string; done: number; total: number }
+  | { type: 'backend'; report: BackendReport }
+  | { type: 'error'; failure: EngineFailure };
