@@ -8,21 +8,24 @@ import { GpuValidationError, ShaderCompileError } from './gpu-errors';
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
-/** Compiles once per (device, kernel name, source); later calls reuse the pipeline. */
-export function getComputePipeline(device: GPUDevice, kernel: string, code: string): Promise<GPUComputePipeline> {
+/**
+ * Compiles once per (device, kernel name, source, entry point); later calls reuse the pipeline. Multi-pass
+ * kernels keep their passes as several entry points of one WGSL file.
+ */
+export function getComputePipeline(device: GPUDevice, kernel: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
   let cache = pipelineCache.get(device);
   if (!cache) pipelineCache.set(device, (cache = new Map()));
-  const key = `${kernel}\u0000${code}`;
+  const key = `${kernel}\u0000${entryPoint}\u0000${code}`;
   let pipeline = cache.get(key);
   if (!pipeline) {
-    pipeline = compileComputePipeline(device, kernel, code);
+    pipeline = compileComputePipeline(device, kernel, code, entryPoint);
     cache.set(key, pipeline);
     pipeline.catch(() => cache!.delete(key));
   }
   return pipeline;
 }
 
-export async function compileComputePipeline(device: GPUDevice, kernel: string, code: string): Promise<GPUComputePipeline> {
+export async function compileComputePipeline(device: GPUDevice, kernel: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: kernel, code });
   const info = await module.getCompilationInfo();
@@ -33,7 +36,7 @@ export async function compileComputePipeline(device: GPUDevice, kernel: string, 
   }
   let pipeline: GPUComputePipeline;
   try {
-    pipeline = await device.createComputePipelineAsync({ label: kernel, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    pipeline = await device.createComputePipelineAsync({ label: `${kernel}.${entryPoint}`, layout: 'auto', compute: { module, entryPoint } });
   } catch (error) {
     await device.popErrorScope();
     throw new GpuValidationError(kernel, error instanceof Error ? error.message : String(error));

@@ -1,0 +1,115 @@
+/**
+ * Product-key memory lookup on the GPU (shaders/memory-lookup.wgsl): for every token and head, the K slot
+ * ids with the best product-key scores, their scores and softmax weights. Twin: memory-lookup-reference.ts.
+ *
+ * The lookup itself is not differentiable; for autodiff the model recomputes the K selected scores with tf
+ * ops from the gathered sub-keys (so gradients reach the query), using these slot ids.
+ */
+import shaderCode from '../../shaders/memory-lookup.wgsl?raw';
+import { createStorageBuffer, getComputePipeline, readBuffer, withValidation } from '../gpu/compute-pipeline';
+import { encodeDispatch, scratchBuffer, uniformBuffer } from './gpu-pass';
+
+export const LOOKUP_KERNEL = 'memory-lookup';
+export const LOOKUP_MAX_K = 32;
+export const LOOKUP_MAX_KEYS = 1024;
+export const LOOKUP_MAX_HALF_DIM = 128;
+
+export interface LookupShape {
+  numTokens: number; // T (all tokens of the batch, flattened)
+  heads: number; // H
+  nKeys: number; // sqrt(N), sub-keys per half
+  keyDim: number; // Dk (two halves of Dk / 2)
+  k: number; // K reads per head
+}
+
+export interface LookupResult {
+  slotIds: Int32Array; // [T, H, K], best first
+  scores: Float32Array; // [T, H, K]
+  weights: Float32Array; // [T, H, K], softmax over K
+}
+
+export interface LookupBuffers {
+  queries: GPUBuffer; // [T, H, Dk] f32
+  subKeys: GPUBuffer; // [H, 2, nKeys, Dk / 2] f32
+  slotIds: GPUBuffer; // [T, H, K] i32, written
+  scores: GPUBuffer; // [T, H, K] f32, written
+  weights: GPUBuffer; // [T, H, K] f32, written
+}
+
+export function assertLookupShape(shape: LookupShape): void {
+  const { numTokens, heads, nKeys, keyDim, k } = shape;
+  for (const [name, value] of Object.entries(shape)) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`memory-lookup: ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (heads < 1 || numTokens < 1) throw new Error(`memory-lookup: need at least one token and one head, got T=${numTokens}, H=${heads}`);
+  if (k < 1 || k > LOOKUP_MAX_K) throw new Error(`memory-lookup: K must be in [1, ${LOOKUP_MAX_K}], got ${k}`);
+  if (nKeys < k || nKeys > LOOKUP_MAX_KEYS) throw new Error(`memory-lookup: nKeys must be in [K=${k}, ${LOOKUP_MAX_KEYS}], got ${nKeys}`);
+  if (keyDim % 2 !== 0 || keyDim < 2 || keyDim / 2 > LOOKUP_MAX_HALF_DIM) {
+    throw new Error(`memory-lookup: Dk must be even and Dk/2 <= ${LOOKUP_MAX_HALF_DIM}, got ${keyDim}`);
+  }
+}
+
+export function lookupSizes(shape: LookupShape): { queries: number; subKeys: number; out: number } {
+  return {
+    queries: shape.numTokens * shape.heads * shape.keyDim,
+    subKeys: shape.heads * 2 * shape.nKeys * (shape.keyDim / 2),
+    out: shape.numTokens * shape.heads * shape.k,
+  };
+}
+
+export function prepareMemoryLookup(device: GPUDevice): Promise<GPUComputePipeline> {
+  return getComputePipeline(device, LOOKUP_KERNEL, shaderCode);
+}
+
+/** Encodes the lookup; returns temporaries to destroy after the command buffer is submitted. */
+export function encodeMemoryLookup(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  pipeline: GPUComputePipeline,
+  shape: LookupShape,
+  buffers: LookupBuffers,
+): GPUBuffer[] {
+  assertLookupShape(shape);
+  const params = uniformBuffer(device, `${LOOKUP_KERNEL}.params`, [shape.numTokens, shape.heads, shape.nKeys, shape.keyDim / 2, shape.k, 0, 0, 0]);
+  encodeDispatch(
+    device,
+    encoder,
+    pipeline,
+    { 0: params, 1: buffers.queries, 2: buffers.subKeys, 3: buffers.slotIds, 4: buffers.scores, 5: buffers.weights },
+    shape.numTokens * shape.heads,
+    LOOKUP_KERNEL,
+  );
+  return [params];
+}
+
+/** Typed arrays in, typed arrays out (tests, scripts). */
+export async function memoryLookupGpu(device: GPUDevice, shape: LookupShape, queries: Float32Array, subKeys: Float32Array): Promise<LookupResult> {
+  assertLookupShape(shape);
+  const sizes = lookupSizes(shape);
+  if (queries.length !== sizes.queries) throw new Error(`memory-lookup: queries must be [T, H, Dk] = ${sizes.queries} floats, got ${queries.length}`);
+  if (subKeys.length !== sizes.subKeys) throw new Error(`memory-lookup: subKeys must be [H, 2, nKeys, Dk/2] = ${sizes.subKeys} floats, got ${subKeys.length}`);
+  const pipeline = await prepareMemoryLookup(device);
+  const buffers: LookupBuffers = {
+    queries: createStorageBuffer(device, queries, `${LOOKUP_KERNEL}.queries`),
+    subKeys: createStorageBuffer(device, subKeys, `${LOOKUP_KERNEL}.subKeys`),
+    slotIds: scratchBuffer(device, `${LOOKUP_KERNEL}.slotIds`, sizes.out * 4),
+    scores: scratchBuffer(device, `${LOOKUP_KERNEL}.scores`, sizes.out * 4),
+    weights: scratchBuffer(device, `${LOOKUP_KERNEL}.weights`, sizes.out * 4),
+  };
+  const temporaries: GPUBuffer[] = [];
+  try {
+    await withValidation(device, LOOKUP_KERNEL, () => {
+      const encoder = device.createCommandEncoder({ label: LOOKUP_KERNEL });
+      temporaries.push(...encodeMemoryLookup(device, encoder, pipeline, shape, buffers));
+      device.queue.submit([encoder.finish()]);
+    });
+    const [slotIds, scores, weights] = await Promise.all([
+      readBuffer(device, buffers.slotIds, sizes.out * 4),
+      readBuffer(device, buffers.scores, sizes.out * 4),
+      readBuffer(device, buffers.weights, sizes.out * 4),
+    ]);
+    return { slotIds: new Int32Array(slotIds), scores: new Float32Array(scores), weights: new Float32Array(weights) };
+  } finally {
+    for (const buffer of [...Object.values(buffers), ...temporaries]) buffer.destroy();
+  }
+}
