@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { initBackend } from '../../src/gpu/tf-backend';
+import type { GpuError } from '../../src/gpu/gpu-errors';
+import { createTfMemoryKernels, tfValueTable, type TfMemoryKernels } from '../../src/kernels/memory-kernels-tf';
+import { lookupOps, readBackwardOps, sparseUpdateOps, valueReadOps } from '../../src/kernels/memory-ops-tf';
+import { memoryLookupReference } from '../../src/kernels/memory-lookup-reference';
+import { randomInt, seededRandom } from '../seeded-random';
+import { closeness, randomFloats, randomSmallInts } from '../kernel-cases';
+
+const gpuErrors: string[] = [];
+let kernels: TfMemoryKernels;
+
+beforeAll(async () => {
+  const info = await initBackend({ preference: ['webgpu'], onGpuError: (e: GpuError) => gpuErrors.push(e.message) });
+  expect(info.name).toBe('webgpu');
+  tf.env().set('WEBGPU_CPU_FORWARD', false); // small tensors must really run on the GPU
+  kernels = (await createTfMemoryKernels())!;
+  expect(kernels).not.toBeNull();
+});
+afterAll(() => {
+  expect(gpuErrors).toEqual([]);
+});
+
+const T = 6, H = 2, NKEYS = 40, DK = 16, K = 8, N = NKEYS * NKEYS, DV = 24;
+
+/** A variable that owns its buffer: tf.variable(x) shares x's buffer until x is disposed. */
+function ownedVariable(init: tf.Tensor2D): tf.Variable<tf.Rank.R2> {
+  const v = tf.variable(init, false);
+  init.dispose();
+  return v;
+}
+
+function setup(seed: number) {
+  const rand = seededRandom(seed);
+  const queries = tf.tensor3d(randomFloats(rand, T * H * DK), [T, H, DK]);
+  const subKeys = tf.tensor4d(randomFloats(rand, H * 2 * NKEYS * (DK / 2)), [H, 2, NKEYS, DK / 2]);
+  const values = ownedVariable(tf.tensor2d(randomFloats(rand, N * DV), [N, DV]));
+  const dY = tf.tensor2d(randomFloats(rand, T * DV), [T, DV]);
+  return { rand, queries, subKeys, values, dY };
+}
+
+describe('memory kernels on tfjs tensors (same GPUDevice as tfjs-webgpu)', () => {
+  it('lookup matches the twin exactly on integer-valued inputs, right after a tfjs op wrote the queries', async () => {
+    const rand = seededRandom(41);
+    const q = randomSmallInts(rand, T * H * DK);
+    const keys = randomSmallInts(rand, H * 2 * NKEYS * (DK / 2));
+    const raw = tf.tensor3d(q.map((x) => x / 2), [T, H, DK]);
+    const queries = tf.mul(raw, 2) as tf.Tensor3D; // still pending in tfjs's unsubmitted encoder
+    const subKeys = tf.tensor4d(keys, [H, 2, NKEYS, DK / 2]);
+    const out = kernels.lookup(queries, subKeys, K);
+    const expected = memoryLookupReference({ numTokens: T, heads: H, nKeys: NKEYS, keyDim: DK, k: K }, q, keys);
+    expect(Array.from(await out.slotIds.data())).toEqual(Array.from(expected.slotIds));
+    expect(Array.from(await out.scores.data())).toEqual(Array.from(expected.scores));
+    expect(closeness(await out.weights.data(), expected.weights, 1e-6, 1e-5)).toBeLessThanOrEqual(1);
+    tf.dispose([raw, queries, subKeys, out.slotIds, out.scores, out.weights]);
+  });
+
+  it('agrees with the tfjs-op path (matMul + topk + gather) on lookup, read, read backward and update', async () => {
+    const { rand, queries, subKeys, values, dY } = setup(42);
+    const custom = kernels.lookup(queries, subKeys, K);
+    const ops = lookupOps(queries, subKeys, K);
+    expect(closeness(await custom.scores.data(), await ops.scores.data(), 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    expect(closeness(await custom.weights.data(), await ops.weights.data(), 1e-6, 1e-4)).toBeLessThanOrEqual(1);
+    // Continue with the tfjs path's ids so both sides read the same slots.
+    const { slotIds, weights } = ops;
+    const table = tfValueTable(values);
+    const y = kernels.valueRead(table, slotIds, weights);
+    const yOps = valueReadOps(values, slotIds, weights);
+    expect(closeness(await y.data(), await yOps.data())).toBeLessThanOrEqual(1);
+
+    const accessed = Int32Array.from(new Set(await slotIds.data()));
+    const slots = Int32Array.from(accessed.filter(() => rand() < 0.5));
+    const back = kernels.readBackward(dY, slotIds, weights, slots, table, true);
+    const backOps = readBackwardOps(values, dY, slotIds, weights, slots, true);
+    expect(closeness(await back.rowGrads.data(), await backOps.rowGrads.data())).toBeLessThanOrEqual(1);
+    expect(closeness(await back.dWeights!.data(), await backOps.dWeights!.data())).toBeLessThanOrEqual(1);
+
+    const before = (await values.data()).slice(); // also caches the values on tfjs's CPU side
+    const reference = ownedVariable(tf.add(values, 0) as tf.Tensor2D); // a real copy (clone would share the buffer)
+    const lr = 0.75;
+    sparseUpdateOps(reference, slots, back.rowGrads, lr);
+    kernels.sparseUpdate(table, slots, back.rowGrads, lr);
+    const gathered = tf.gather(values, tf.tensor1d(slots, 'int32')); // tfjs reads V right after our in-place write
+    expect(closeness(await gathered.data(), await tf.gather(reference, tf.tensor1d(slots, 'int32')).data(), 1e-6, 1e-6)).toBeLessThanOrEqual(1);
+    const after = await values.data(); // must not be tfjs's stale CPU copy
+    const chosen = new Set(slots);
+    let movedOutside = 0;
+    let movedInside = 0;
+    for (let i = 0; i < after.length; i++) {
+      const moved = after[i] !== before[i];
+      if (chosen.has(Math.floor(i / DV))) movedInside += moved ? 1 : 0;
+      else movedOutside += moved ? 1 : 0;
+    }
+    expect(movedOutside).toBe(0);
+    expect(movedInside).toBeGreaterThan(0);
+    tf.dispose([queries, subKeys, values, dY, custom.slotIds, custom.scores, custom.weights, ops.slotIds, ops.scores, ops.weights, y, yOps, back.rowGrads, back.dWeights!, backOps.rowGrads, backOps.dWeights!, reference, gathered]);
+  });
+
+  it('reads and updates a table split into row shards exactly like the whole table', async () => {
+    const { queries, subKeys, values, dY } = setup(43);
+    const { slotIds, weights, scores } = kernels.lookup(queries, subKeys, K);
+    const shards = tf.split(values, [700, 700, N - 1400], 0).map((s) => ownedVariable(s as tf.Tensor2D));
+    const sharded = tfValueTable(shards as tf.Tensor2D[]);
+    expect(sharded.numSlots).toBe(N);
+    const whole = tfValueTable(values);
+    expect(closeness(await kernels.valueRead(sharded, slotIds, weights).data(), await kernels.valueRead(whole, slotIds, weights).data())).toBeLessThanOrEqual(1);
+    const slots = Int32Array.from([0, 699, 700, 1399, 1400, N - 1]);
+    const grads = tf.tensor2d(randomFloats(seededRandom(9), slots.length * DV), [slots.length, DV]);
+    kernels.sparseUpdate(sharded, slots, grads, 2);
+    kernels.sparseUpdate(whole, slots, grads, 2);
+    expect(Array.from(await tf.concat(shards, 0).data())).toEqual(Array.from(await values.data()));
+    const g1 = kernels.readBackward(dY, slotIds, weights, slots, sharded, true);
+    const g2 = kernels.readBackward(dY, slotIds, weights, slots, whole, true);
+    expect(closeness(await g1.dWeights!.data(), await g2.dWeights!.data())).toBeLessThanOrEqual(1);
+    tf.dispose([queries, subKeys, values, dY, slotIds, weights, scores, grads, ...shards]);
+  });
+
+  it('refuses an in-place update of a buffer another tensor shares, and checks shapes', () => {
+    const values = tf.tensor2d(new Float32Array(4 * 3), [4, 3]);
+    const alias = tf.reshape(values, [12]); // shares the GPUBuffer
+    const grads = tf.zeros([1, 3]) as tf.Tensor2D;
+    expect(() => kernels.sparseUpdate(tfValueTable(values), Int32Array.from([1]), grads, 1)).toThrow(/only reference/);
+    alias.dispose();
+    expect(() => kernels.sparseUpdate(tfValueTable(values), Int32Array.from([1, 2]), grads, 1)).toThrow(/expected float32 \[2,3\]/);
+    tf.dispose([values, grads]);
+  });
+
+  it('leaks no tensors and no GPU bytes over repeated steps', async () => {
+    const { rand, queries, subKeys, values, dY } = setup(44);
+    const table = tfValueTable(values);
+    const step = async () => {
+      const { slotIds, scores, weights } = kernels.lookup(queries, subKeys, K);
+      const y = kernels.valueRead(table, slotIds, weights);
+      const slots = Int32Array.from(new Set(await slotIds.data())).slice(0, randomInt(rand, 1, 20));
+      const { rowGrads, dWeights } = kernels.readBackward(dY, slotIds, weights, slots, table, true);
+      kernels.sparseUpdate(table, slots, rowGrads, 0.5);
+      await y.data();
+      tf.dispose([slotIds, scores, weights, y, rowGrads, dWeights!]);
+    };
+    await step(); // warm-up: pipelines and tfjs's buffer pool
+    const backend = kernels.backend;
+    const tensors = tf.memory().numTensors;
+    const bytes = backend.memory().numBytesInGPU;
+    for (let i = 0; i < 4; i++) await step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.memory().numBytesInGPU).toBe(bytes);
+    tf.dispose([queries, subKeys, values, dY]);
+  });
+});
