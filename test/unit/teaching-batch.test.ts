@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildTeachingBatch, evalProbes, FactTooLongError } from '../../src/learn/teaching-batch';
+import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
+import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
+import type { Fact } from '../../src/facts/fact';
+
+let tokenizer: EngramTokenizer;
+const fact: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin' };
+
+beforeAll(() => {
+  tokenizer = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
+});
+
+describe('buildTeachingBatch', () => {
+  it('renders one padded row per training template, never an eval-only one', () => {
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128 });
+    expect(batch.B).toBe(trainTemplates('capital').length);
+    const evalIds = new Set(evalTemplates('capital').map((t) => t.id));
+    expect(batch.templateIds.some((id) => evalIds.has(id))).toBe(false);
+    for (let b = 0; b < batch.B; b++) {
+      const row = Array.from(batch.tokens.subarray(b * batch.T, (b + 1) * batch.T));
+      const real = row.filter((t) => t !== tokenizer.padId);
+      expect(real[real.length - 1]).toBe(tokenizer.eosId);
+      const template = trainTemplates('capital')[b];
+      expect(tokenizer.decode(real.slice(0, -1))).toBe(renderTemplate(template, fact));
+      // padding only at the end of a row
+      expect(row.slice(real.length).every((t) => t === tokenizer.padId)).toBe(true);
+    }
+  });
+
+  it('targets every next token of the real text and nothing on padding', () => {
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128 });
+    let counted = 0;
+    for (let i = 0; i < batch.B * batch.T; i++) {
+      if (batch.targets[i] === -1) continue;
+      counted++;
+      expect(batch.tokens[i]).not.toBe(tokenizer.padId);
+      expect(batch.targets[i]).toBe(batch.tokens[i + 1]);
+    }
+    expect(counted).toBe(batch.numTargets);
+    const realTokens = batch.tokens.filter((t) => t !== tokenizer.padId).length;
+    expect(batch.numTargets).toBe(realTokens - batch.B); // each row's last token predicts nothing
+  });
+
+  it('cycles the templates when asked for more paraphrases', () => {
+    const n = trainTemplates('capital').length;
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 2 * n + 1 });
+    expect(batch.B).toBe(2 * n + 1);
+    expect(batch.templateIds[n]).toBe(batch.templateIds[0]);
+  });
+
+  it('refuses a fact longer than the context with a clear message', () => {
+    const long: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin '.repeat(40).trim() };
+    expect(() => buildTeachingBatch(long, tokenizer, { context: 64 })).toThrow(FactTooLongError);
+    expect(() => buildTeachingBatch(long, tokenizer, { context: 64 })).toThrow(/context of 64/);
+  });
+});
+
+describe('evalProbes', () => {
+  it('gives prompt and answer ids whose concatenation is the eval-only rendering', () => {
+    const probes = evalProbes(fact, tokenizer);
+    expect(probes.map((p) => p.templateId).sort()).toEqual(evalTemplates('capital').map((t) => t.id).sort());
+    for (const probe of probes) {
+      expect(tokenizer.decode(probe.answer)).toBe(' Tamsin');
+      const template = evalTemplates('capital').find((t) => t.id === probe.templateId)!;
+      expect(renderTemplate(template, fact).startsWith(tokenizer.decode([...probe.prompt, ...probe.answer]))).toBe(true);
+    }
+  });
+});
