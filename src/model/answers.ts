@@ -1,0 +1,66 @@
+/**
+ * Answering with the model: greedy decoding, and exact match by teacher forcing (every answer token must be the
+ * argmax after the prompt and the answer's earlier tokens). For a known answer the two are the same test; the
+ * batched teacher-forced form is what evaluation uses because it needs one forward pass per batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { disposeForward, padBatch, type EngramModel, type ForwardOptions } from './transformer';
+
+export interface AnswerItem {
+  readonly prompt: readonly number[];
+  readonly answer: readonly number[];
+}
+
+export interface AnswerScore {
+  readonly hit: boolean;
+  /** sum of log-probabilities of the answer tokens */
+  readonly logprob: number;
+}
+
+/** Teacher-forced exact match and answer log-probability for each item. */
+export async function scoreAnswers(model: EngramModel, items: readonly AnswerItem[], opts: ForwardOptions & { batchSize?: number } = {}): Promise<AnswerScore[]> {
+  const out: AnswerScore[] = [];
+  const bs = opts.batchSize ?? 64;
+  for (let i = 0; i < items.length; i += bs) {
+    const chunk = items.slice(i, i + bs);
+    const seqs = chunk.map((it) => [...it.prompt, ...it.answer]);
+    const { tokens, B, T } = padBatch(seqs, model.cfg.padId);
+    const V = model.cfg.vocabSize;
+    const input = tf.tensor2d(tokens, [B, T], 'int32');
+    const result = model.forward(input, opts);
+    const [argmax, logp] = tf.tidy(() => [tf.argMax(result.logits, -1), tf.logSoftmax(result.logits, -1)]);
+    const am = (await argmax.data()) as Int32Array;
+    const lp = (await logp.data()) as Float32Array;
+    tf.dispose([input, argmax, logp]);
+    disposeForward(result);
+    chunk.forEach((it, b) => {
+      let hit = true;
+      let logprob = 0;
+      it.answer.forEach((tok, j) => {
+        const at = b * T + it.prompt.length - 1 + j;
+        if (am[at] !== tok) hit = false;
+        logprob += lp[at * V + tok];
+      });
+      out.push({ hit, logprob });
+    });
+  }
+  return out;
+}
+
+/** Greedy continuation of `prompt` until `stop` ids or maxTokens. */
+export async function greedyDecode(model: EngramModel, prompt: readonly number[], maxTokens: number, stop: readonly number[] = []): Promise<number[]> {
+  const seq = [...prompt];
+  const out: number[] = [];
+  for (let i = 0; i < maxTokens && seq.length < model.cfg.context; i++) {
+    const input = tf.tensor2d(Int32Array.from(seq), [1, seq.length], 'int32');
+    const result = model.forward(input);
+    const next = tf.tidy(() => tf.argMax(result.logits.slice([0, seq.length - 1, 0], [1, 1, model.cfg.vocabSize]).reshape([-1])));
+    const id = (await next.data())[0];
+    tf.dispose([input, next]);
+    disposeForward(result);
+    if (stop.includes(id)) break;
+    out.push(id);
+    seq.push(id);
+  }
+  return out;
+}

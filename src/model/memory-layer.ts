@@ -1,0 +1,138 @@
+/**
+ * The product-key memory layer (method.md §1; Lample et al. 2019, Berges et al. 2024 "Memory+"), as tf ops.
+ * This is the reference path, and the one that runs on wasm and cpu; on webgpu the model can hand `lookup`
+ * and `valueRead` to the kernels helper's WGSL kernels (MemoryKernels below) with the same contract.
+ *
+ *   q = Wq h + b                 query BatchNorm (eval mode) is folded into Wq, b by the exporter
+ *   s1 = K1 q1, s2 = K2 q2       per head, per half: [H, M, nKeys]
+ *   top-K of s1, top-K of s2     then the K*K sums s1[i] + s2[j] for slot i * nKeys + j, top-K of those
+ *   w = softmax(top-K sums)      per head
+ *   y = sum_h sum_j w V[slot]    one value table shared by heads (and by memory layers)
+ *   out = W2 (y * silu(W1 h))    swilu output
+ *
+ * Gradients never reach V densely: the read is not differentiated w.r.t. V at all. A learner taps the read
+ * with `readDelta` (dL/dy, [M, Dv]) and turns it into gradients for chosen rows only with
+ * `sparseRowGradient`, which builds a [t, M] weight matrix on the CPU and multiplies: t x Dv floats, whatever N.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config';
+
+export interface MemoryWeights {
+  /** [H*Kd, D] (torch Linear layout), BatchNorm folded. */
+  readonly queryWeight: tf.Tensor2D;
+  readonly queryBias: tf.Tensor1D;
+  /** [H, 2, nKeys, Kd/2] */
+  readonly keys: tf.Tensor4D;
+  /** [Dv, D] swilu projection */
+  readonly w1: tf.Tensor2D;
+  /** [D, Dv] value projection */
+  readonly w2: tf.Tensor2D;
+}
+
+/** The kernels helper's WGSL path (src/kernels/memory-kernels-tf.ts) satisfies this structurally. */
+export interface MemoryKernels {
+  lookup(queries: tf.Tensor3D, subKeys: tf.Tensor4D, k: number): { slotIds: tf.Tensor3D; weights: tf.Tensor3D };
+  valueRead(table: { shards: tf.Tensor2D[] } & Record<string, unknown>, slotIds: tf.Tensor3D, weights: tf.Tensor3D): tf.Tensor2D;
+}
+
+export interface MemoryReadResult {
+  /** [M, D] the layer's output, added to the residual stream by the block. */
+  readonly out: tf.Tensor2D;
+  /** [M, H, K] int32 slot ids, best first. */
+  readonly ids: tf.Tensor3D;
+  /** [M, H, K] softmax weights. */
+  readonly weights: tf.Tensor3D;
+}
+
+/** Per-head product-key top-K: queries [M, H, Kd] -> ids [M, H, K] int32, weights [M, H, K]. */
+export function productKeyLookup(queries: tf.Tensor3D, keys: tf.Tensor4D, k: number): { ids: tf.Tensor3D; weights: tf.Tensor3D } {
+  return tf.tidy(() => {
+    const [M, H, Kd] = queries.shape;
+    const nKeys = keys.shape[2];
+    const half = Kd / 2;
+    // [M, H, 2, half] -> [H*2, M, half], matching keys viewed as [H*2, nKeys, half]
+    const q = queries.reshape([M, H * 2, half]).transpose([1, 0, 2]) as tf.Tensor3D;
+    const s = tf.matMul(q, keys.reshape([H * 2, nKeys, half]) as tf.Tensor3D, false, true); // [H*2, M, nKeys]
+    const { values: v, indices: i } = tf.topk(s, k); // [H*2, M, K]
+    const v4 = v.reshape([H, 2, M, k]);
+    const i4 = i.reshape([H, 2, M, k]);
+    const [v1, v2] = tf.unstack(v4, 1) as tf.Tensor3D[]; // [H, M, K]
+    const [i1, i2] = tf.unstack(i4, 1) as tf.Tensor3D[];
+    const cand = tf.add(v1.expandDims(3), v2.expandDims(2)).reshape([H, M, k * k]); // [H, M, K*K]
+    const { values: best, indices: pos } = tf.topk(cand, k); // [H, M, K]
+    const kk = tf.scalar(k, 'int32');
+    const a = tf.gather(i1, tf.floorDiv(pos, kk), 2, 2); // [H, M, K]
+    const b = tf.gather(i2, tf.mod(pos, kk), 2, 2);
+    const ids = tf.add(tf.mul(a, tf.scalar(nKeys, 'int32')), b);
+    const weights = tf.softmax(best);
+    return {
+      ids: ids.transpose([1, 0, 2]) as tf.Tensor3D, // [M, H, K]
+      weights: weights.transpose([1, 0, 2]) as tf.Tensor3D,
+    };
+  });
+}
+
+/** y[m] = sum_{h,j} w[m,h,j] V[ids[m,h,j]]  ->  [M, Dv]. Not differentiated w.r.t. V (see file header). */
+export function valueReadTf(values: tf.Tensor2D, ids: tf.Tensor3D, weights: tf.Tensor3D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [M, H, K] = ids.shape;
+    const Dv = values.shape[1];
+    const rows = tf.gather(values, ids.reshape([M * H * K])).reshape([M, H * K, Dv]); // [M, H*K, Dv]
+    return tf.matMul(weights.reshape([M, 1, H * K]), rows).reshape([M, Dv]) as tf.Tensor2D; // [M, Dv]
+  });
+}
+
+export interface MemoryForwardOptions {
+  /** Added to the read y ([M, Dv]); differentiate the loss w.r.t. it to get dL/dy for sparse row gradients. */
+  readDelta?: tf.Tensor2D;
+  /** Ablation: read zeros instead of V (the zero-the-values test of issue 3). */
+  zeroValues?: boolean;
+  kernels?: MemoryKernels | null;
+}
+
+/** h [M, D] (already RMS-normalised) -> out [M, D] plus the reads. */
+export function memoryLayer(h: tf.Tensor2D, w: MemoryWeights, values: tf.Tensor2D, cfg: ModelConfig, opts: MemoryForwardOptions = {}): MemoryReadResult {
+  const M = h.shape[0];
+  const { memHeads: H, keyDim: Kd, topk: K } = cfg;
+  const queries = tf.add(tf.matMul(h, w.queryWeight, false, true), w.queryBias).reshape([M, H, Kd]) as tf.Tensor3D; // [M, H, Kd]
+  let ids: tf.Tensor3D;
+  let weights: tf.Tensor3D;
+  if (opts.kernels) {
+    const r = opts.kernels.lookup(queries, w.keys, K);
+    ids = r.slotIds;
+    weights = r.weights;
+  } else {
+    ({ ids, weights } = productKeyLookup(queries, w.keys, K));
+  }
+  let y: tf.Tensor2D;
+  if (opts.zeroValues) y = tf.zeros([M, cfg.valueDim]);
+  else if (opts.kernels) y = opts.kernels.valueRead({ shards: [values] }, ids, weights);
+  else y = valueReadTf(values, ids, weights);
+  if (opts.readDelta) y = tf.add(y, opts.readDelta);
+  const gate = tf.matMul(h, w.w1, false, true); // [M, Dv]
+  const out = tf.matMul(tf.mul(y, tf.mul(gate, tf.sigmoid(gate))), w.w2, false, true) as tf.Tensor2D; // [M, D]
+  return { out, ids, weights };
+}
+
+/**
+ * dL/dV for the rows `slots` only: grad[u] = sum over reads (m, h, j) with ids[m,h,j] = slots[u] of
+ * w[m,h,j] * dY[m]. ids / weights are the host copies of a forward pass's reads ([M*H*K], row-major).
+ * Returns [t, Dv]. The (t x M) coefficient matrix is built on the CPU, then one matMul.
+ */
+export function sparseRowGradient(ids: Int32Array, weights: Float32Array, readsPerToken: number, dY: tf.Tensor2D, slots: Int32Array): tf.Tensor2D {
+  const M = dY.shape[0];
+  if (ids.length !== M * readsPerToken || weights.length !== ids.length) {
+    throw new Error(`sparseRowGradient: expected ${M} x ${readsPerToken} reads, got ${ids.length} ids and ${weights.length} weights`);
+  }
+  const row = new Map<number, number>();
+  slots.forEach((s, u) => {
+    if (row.has(s)) throw new Error(`sparseRowGradient: slot ${s} is listed twice`);
+    row.set(s, u);
+  });
+  const coef = new Float32Array(slots.length * M);
+  for (let r = 0; r < ids.length; r++) {
+    const u = row.get(ids[r]);
+    if (u !== undefined) coef[u * M + Math.floor(r / readsPerToken)] += weights[r];
+  }
+  return tf.tidy(() => tf.matMul(tf.tensor2d(coef, [slots.length, M]), dY));
+}
