@@ -58,8 +58,9 @@ def main():
     ap.add_argument("--sizes", default="1,2,4,8,16,32")
     ap.add_argument("--target-median", type=float, default=0.25)
     ap.add_argument("--seed", type=int, default=4242)
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model, s = load_model(args.ckpt)
     data = PretrainData.load(args.data)
     frac = s["args"]["fact_frac"]

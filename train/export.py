@@ -152,8 +152,9 @@ def main():
     ap.add_argument("--out", default="public/model")
     ap.add_argument("--golden", default="train/golden/golden.json")
     ap.add_argument("--record", default="", help="JSON file with extra training-record fields (command, wall time)")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model, s = load_model(args.ckpt)
     cfg = model.cfg
     cfgd = cfg.to_dict()

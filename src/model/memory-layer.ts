@@ -32,7 +32,11 @@ export interface MemoryWeights {
 /** The kernels helper's WGSL path (src/kernels/memory-kernels-tf.ts) satisfies this structurally. */
 export interface MemoryKernels {
   lookup(queries: tf.Tensor3D, subKeys: tf.Tensor4D, k: number): { slotIds: tf.Tensor3D; weights: tf.Tensor3D };
-  valueRead(table: { shards: tf.Tensor2D[] } & Record<string, unknown>, slotIds: tf.Tensor3D, weights: tf.Tensor3D): tf.Tensor2D;
+  valueRead(
+    table: { shards: tf.Tensor2D[]; numSlots: number; dim: number; rowsPerShard: number; numShards: number },
+    slotIds: tf.Tensor3D,
+    weights: tf.Tensor3D,
+  ): tf.Tensor2D;
 }
 
 export interface MemoryReadResult {
@@ -60,9 +64,12 @@ export function productKeyLookup(queries: tf.Tensor3D, keys: tf.Tensor4D, k: num
     const [i1, i2] = tf.unstack(i4, 1) as tf.Tensor3D[];
     const cand = tf.add(v1.expandDims(3), v2.expandDims(2)).reshape([H, M, k * k]); // [H, M, K*K]
     const { values: best, indices: pos } = tf.topk(cand, k); // [H, M, K]
+    // Gather i1[h, m, pos / K] and i2[h, m, pos % K] as a flat gather with explicit row offsets: tfjs-wasm 4.22's
+    // GatherV2 with batchDims > 0 returns wrong values (measured: indices outside the source's range).
     const kk = tf.scalar(k, 'int32');
-    const a = tf.gather(i1, tf.floorDiv(pos, kk), 2, 2); // [H, M, K]
-    const b = tf.gather(i2, tf.mod(pos, kk), 2, 2);
+    const rowBase = tf.mul(tf.range(0, H * M, 1, 'int32'), kk).reshape([H, M, 1]); // [H, M, 1]
+    const a = tf.gather(i1.reshape([H * M * k]), tf.add(rowBase, tf.floorDiv(pos, kk)).reshape([H * M * k])).reshape([H, M, k]);
+    const b = tf.gather(i2.reshape([H * M * k]), tf.add(rowBase, tf.mod(pos, kk)).reshape([H * M * k])).reshape([H, M, k]);
     const ids = tf.add(tf.mul(a, tf.scalar(nKeys, 'int32')), b);
     const weights = tf.softmax(best);
     return {
@@ -106,7 +113,10 @@ export function memoryLayer(h: tf.Tensor2D, w: MemoryWeights, values: tf.Tensor2
   }
   let y: tf.Tensor2D;
   if (opts.zeroValues) y = tf.zeros([M, cfg.valueDim]);
-  else if (opts.kernels) y = opts.kernels.valueRead({ shards: [values] }, ids, weights);
+  else if (opts.kernels) {
+    const [N, Dv] = values.shape;
+    y = opts.kernels.valueRead({ shards: [values], numSlots: N, dim: Dv, rowsPerShard: N, numShards: 1 }, ids, weights);
+  }
   else y = valueReadTf(values, ids, weights);
   if (opts.readDelta) y = tf.add(y, opts.readDelta);
   const gate = tf.matMul(h, w.w1, false, true); // [M, Dv]

@@ -4,6 +4,7 @@
  * and sparse row gradients equal to the dense gradient's rows (without ever building the dense one in the model).
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { productKeyLookup, sparseRowGradient, valueReadTf } from '../../src/model/memory-layer';
 import { seededRandom } from '../seeded-random';
@@ -19,7 +20,8 @@ function randn(rand: () => number, n: number): Float32Array {
 }
 
 describe('productKeyLookup', () => {
-  it('matches the exact top-K over all n*n slot scores', async () => {
+  it.each(['cpu', 'wasm'])('matches the exact top-K over all n*n slot scores (%s)', async (backend) => {
+    await tf.setBackend(backend);
     const rand = seededRandom(7);
     const [M, H, Kd, n, K] = [5, 3, 8, 12, 6];
     const q = randn(rand, M * H * Kd);
@@ -52,6 +54,7 @@ describe('productKeyLookup', () => {
 
 describe('value read and sparse row gradients', () => {
   it('reads sum_j w_j V[slot_j] and gives each chosen row exactly its dense gradient', async () => {
+    await tf.setBackend('cpu');
     const rand = seededRandom(11);
     const [N, Dv, M, H, K] = [40, 6, 7, 2, 4];
     const V = tf.tensor2d(randn(rand, N * Dv), [N, Dv]);
