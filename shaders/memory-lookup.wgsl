@@ -1,7 +1,8 @@
 // memory-lookup: product-key lookup for every (token t, head h): slot ids, raw scores and softmax weights
-// (method.md §1 steps 2-4; Lample et al. 2019). One workgroup per (t, h). Scores of each query half against
-// the head's nKeys sub-keys go to workgroup memory; K rounds of a parallel arg-max pick each half's top-K;
-// the candidate sums s1[i] + s2[j] (slot i_id * nKeys + j_id) are ranked the same way, then softmax.
+// (method.md §1 steps 2-4; Lample et al. 2019). One workgroup per 8 consecutive (t, h) items, one at a time. Scores of each query half against
+// the head's nKeys sub-keys go to workgroup memory; 8 invocations each keep a sorted top-K of every 8th score
+// and one merges them (each half's top-K); the candidate sums s1[i] + s2[j] (slot i_id * nKeys + j_id) are
+// ranked the same way, then softmax.
 // Invariants: K <= 32, K <= nKeys <= 1024, Dk/2 <= 128. Ties go to the lower index (sub-key index, then
 // candidate index i * K + j), so results are deterministic and sorted by score, descending. Candidate (i, j)
 // can only make the top-K if (i + 1) * (j + 1) <= K (every (i' <= i, j' <= j) beats or ties it with a lower
@@ -26,14 +27,15 @@ struct Params {
 
 const WG : u32 = 64u;
 const MAX_K : u32 = 32u;
-const MAX_POOL : u32 = 1024u; // max(nKeys, K * K)
+const SELECTORS : u32 = 8u;
+const ITEMS_PER_GROUP : u32 = 8u; // (t, h) items per workgroup, in turn: amortises per-workgroup start-up   // invocations that each keep a sorted top-K of every 8th pool entry
 const NONE : u32 = 0xffffffffu;
 
 var<workgroup> query : array<f32, 256>;      // both halves of this (t, h)'s query
 var<workgroup> pool : array<f32, 1024>;      // one half's scores, then the candidate sums
-var<workgroup> taken : array<u32, 32>;       // bit per pool entry already selected
-var<workgroup> redVal : array<f32, 64>;
-var<workgroup> redIdx : array<u32, 64>;
+var<workgroup> listVal : array<f32, 256>;    // [SELECTORS, MAX_K] partial top-K lists, best first
+var<workgroup> listIdx : array<u32, 256>;
+var<workgroup> listLen : array<u32, 8>;
 var<workgroup> selVal : array<f32, 32>;      // the last selection, best first
 var<workgroup> selIdx : array<u32, 32>;
 var<workgroup> top1Val : array<f32, 32>;
@@ -47,57 +49,64 @@ fn better(va : f32, ia : u32, vb : f32, ib : u32) -> bool {
   return va > vb || (va == vb && ia < ib);
 }
 
-fn isTaken(e : u32) -> bool {
-  return (taken[e >> 5u] & (1u << (e & 31u))) != 0u;
-}
-
 // Pool entry e takes part (candidate pruning applies only to the K * K stage).
-fn eligible(e : u32, count : u32, candidates : bool) -> bool {
-  if (e >= count || isTaken(e)) { return false; }
+fn eligible(e : u32, candidates : bool) -> bool {
   if (!candidates) { return true; }
   let i = e / params.k;
   let j = e - i * params.k;
   return (i + 1u) * (j + 1u) <= params.k;
 }
 
-// Best eligible pool entry among those this invocation owns (e = lid, lid + WG, ...).
-fn localBest(lid : u32, count : u32, candidates : bool) -> vec2<u32> {
-  var bestVal = 0.0;
-  var bestIdx = NONE;
-  for (var e = lid; e < count; e += WG) {
-    if (eligible(e, count, candidates) && better(pool[e], e, bestVal, bestIdx)) {
-      bestVal = pool[e];
-      bestIdx = e;
-    }
-  }
-  return vec2<u32>(bitcast<u32>(bestVal), bestIdx);
-}
-
 // Top-K of pool[0 .. count) into selVal / selIdx, best first. Call from uniform control flow.
+// Two barriers in all (a parallel arg-max per rank needs about 8 per rank, which dominates on CPU emulators):
+// SELECTORS invocations each insertion-sort a private top-K of their share, then invocation 0 merges them.
 fn selectTopK(lid : u32, count : u32, candidates : bool) {
-  if (lid < 32u) { taken[lid] = 0u; }
-  workgroupBarrier();
-  var mine = localBest(lid, count, candidates);
-  for (var r = 0u; r < params.k; r++) {
-    redVal[lid] = bitcast<f32>(mine.x);
-    redIdx[lid] = mine.y;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (lid < s && better(redVal[lid + s], redIdx[lid + s], redVal[lid], redIdx[lid])) {
-        redVal[lid] = redVal[lid + s];
-        redIdx[lid] = redIdx[lid + s];
+  let k = params.k;
+  if (lid < SELECTORS) {
+    var vals : array<f32, 32>;
+    var idxs : array<u32, 32>;
+    var n = 0u;
+    for (var e = lid; e < count; e += SELECTORS) {
+      if (!eligible(e, candidates)) { continue; }
+      let v = pool[e];
+      if (n == k && !better(v, e, vals[k - 1u], idxs[k - 1u])) { continue; }
+      var p = min(n, k - 1u);
+      if (n < k) { n++; }
+      while (p > 0u && better(v, e, vals[p - 1u], idxs[p - 1u])) {
+        vals[p] = vals[p - 1u];
+        idxs[p] = idxs[p - 1u];
+        p--;
       }
-      workgroupBarrier();
+      vals[p] = v;
+      idxs[p] = e;
     }
-    let winner = redIdx[0];
-    if (lid == 0u) {
-      selVal[r] = redVal[0];
-      selIdx[r] = winner;
+    for (var i = 0u; i < n; i++) {
+      listVal[lid * MAX_K + i] = vals[i];
+      listIdx[lid * MAX_K + i] = idxs[i];
     }
-    workgroupBarrier(); // everyone has read redIdx[0] before the next round overwrites it
-    if (winner != NONE && winner % WG == lid) {
-      taken[winner >> 5u] |= 1u << (winner & 31u); // only the owner writes, one owner per round
-      mine = localBest(lid, count, candidates);
+    listLen[lid] = n;
+  }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var head : array<u32, 8>;
+    for (var r = 0u; r < k; r++) {
+      var bestList = NONE;
+      var bestVal = 0.0;
+      var bestIdx = NONE;
+      for (var g = 0u; g < SELECTORS; g++) {
+        if (head[g] < listLen[g]) {
+          let v = listVal[g * MAX_K + head[g]];
+          let i = listIdx[g * MAX_K + head[g]];
+          if (better(v, i, bestVal, bestIdx)) {
+            bestVal = v;
+            bestIdx = i;
+            bestList = g;
+          }
+        }
+      }
+      selVal[r] = bestVal;
+      selIdx[r] = bestIdx;
+      if (bestList != NONE) { head[bestList]++; }
     }
   }
   workgroupBarrier();
@@ -121,45 +130,49 @@ fn halfScores(lid : u32, head : u32, half : u32) {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>,
         @builtin(local_invocation_index) lid : u32) {
-  let item = wid.x + wid.y * groups.x; // (t, h) flattened
-  if (item >= params.numTokens * params.heads) { return; } // uniform: the whole workgroup leaves
-  let head = item % params.heads;
-  let k = params.k;
-  let dk = 2u * params.halfDim;
+  let group = wid.x + wid.y * groups.x;
+  for (var n = 0u; n < ITEMS_PER_GROUP; n++) {
+    let item = group * ITEMS_PER_GROUP + n; // (t, h) flattened
+    if (item >= params.numTokens * params.heads) { break; } // uniform: the whole workgroup leaves
+    let head = item % params.heads;
+    let k = params.k;
+    let dk = 2u * params.halfDim;
 
-  for (var d = lid; d < dk; d += WG) { query[d] = queries[item * dk + d]; }
-  workgroupBarrier();
+    for (var d = lid; d < dk; d += WG) { query[d] = queries[item * dk + d]; }
+    workgroupBarrier();
 
-  halfScores(lid, head, 0u);
-  selectTopK(lid, params.nKeys, false);
-  if (lid < k) {
-    top1Val[lid] = selVal[lid];
-    top1Idx[lid] = selIdx[lid];
-  }
-  workgroupBarrier();
-
-  halfScores(lid, head, 1u);
-  selectTopK(lid, params.nKeys, false);
-  // selVal / selIdx now hold half 2's top-K; keep its ids before the candidate selection overwrites them.
-  // Candidate c = i * K + j sums half 1's i-th and half 2's j-th score.
-  if (lid < k) { top2Idx[lid] = selIdx[lid]; }
-  for (var c = lid; c < k * k; c += WG) {
-    let i = c / k;
-    pool[c] = top1Val[i] + selVal[c - i * k];
-  }
-  workgroupBarrier();
-  selectTopK(lid, k * k, true);
-  if (lid == 0u) {
-    let out = item * k;
-    let best = selVal[0];
-    var total = 0.0;
-    for (var r = 0u; r < k; r++) { total += exp(selVal[r] - best); }
-    for (var r = 0u; r < k; r++) {
-      let c = selIdx[r];
-      let i = c / k;
-      slotIds[out + r] = i32(top1Idx[i] * params.nKeys + top2Idx[c - i * k]);
-      scores[out + r] = selVal[r];
-      weights[out + r] = exp(selVal[r] - best) / total;
+    halfScores(lid, head, 0u);
+    selectTopK(lid, params.nKeys, false);
+    if (lid < k) {
+      top1Val[lid] = selVal[lid];
+      top1Idx[lid] = selIdx[lid];
     }
+    workgroupBarrier();
+
+    halfScores(lid, head, 1u);
+    selectTopK(lid, params.nKeys, false);
+    // selVal / selIdx now hold half 2's top-K; keep its ids before the candidate selection overwrites them.
+    // Candidate c = i * K + j sums half 1's i-th and half 2's j-th score.
+    if (lid < k) { top2Idx[lid] = selIdx[lid]; }
+    for (var c = lid; c < k * k; c += WG) {
+      let i = c / k;
+      pool[c] = top1Val[i] + selVal[c - i * k];
+    }
+    workgroupBarrier();
+    selectTopK(lid, k * k, true);
+    if (lid == 0u) {
+      let out = item * k;
+      let best = selVal[0];
+      var total = 0.0;
+      for (var r = 0u; r < k; r++) { total += exp(selVal[r] - best); }
+      for (var r = 0u; r < k; r++) {
+        let c = selIdx[r];
+        let i = c / k;
+        slotIds[out + r] = i32(top1Idx[i] * params.nKeys + top2Idx[c - i * k]);
+        scores[out + r] = selVal[r];
+        weights[out + r] = exp(selVal[r] - best) / total;
+      }
+    }
+    workgroupBarrier(); // the next item reuses workgroup memory
   }
 }

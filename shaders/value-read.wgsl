@@ -1,7 +1,8 @@
 // value-read: y[t] = sum_h sum_j w[t, h, j] * V[slot[t, h, j]] over all heads (method.md §1 step 4), for the
 // rows of one shard of V (the wrapper runs one pass per shard; `accumulate` = 0 on the first pass).
 // Algorithm: one workgroup per token; its H * K (slot, weight) pairs are staged in workgroup memory in
-// chunks of 64, and each invocation owns columns c = lid, lid + 64, ... < Dv. Reads are summed in (h, j) order.
+// chunks of 64, and each invocation owns column c = strip + lid (strips of 64 columns). Reads are summed in
+// (h, j) order.
 // Invariants: a slot id outside [0, N) contributes nothing (pads may carry -1); weights are used as given.
 struct Params {
   numTokens : u32,
@@ -21,7 +22,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out : array<f32>;  // [T, Dv]
 
 const WG : u32 = 64u;
-var<workgroup> chunkRow : array<i32, 64>;   // row within the shard, or -1
+var<workgroup> chunkOffset : array<i32, 64>; // first float of the row within the shard, or -1
 var<workgroup> chunkWeight : array<f32, 64>;
 
 @compute @workgroup_size(64)
@@ -31,43 +32,35 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups 
   if (token >= params.numTokens) { return; } // uniform: the whole workgroup leaves
   let dim = params.dim;
   let reads = params.readsPerToken;
-  // Up to 4 columns per invocation in registers (Dv <= 256); wider rows loop in strips.
-  for (var strip = 0u; strip < dim; strip += 4u * WG) {
-    var acc = vec4<f32>(0.0);
+  for (var strip = 0u; strip < dim; strip += WG) {
+    let c = strip + lid;
+    var acc = 0.0;
     for (var base = 0u; base < reads; base += WG) {
       let r = base + lid;
-      var row = -1;
+      var offset = -1;
       var w = 0.0;
       if (r < reads) {
         let slot = slotIds[token * reads + r];
         if (slot >= i32(params.rowStart) && slot < i32(params.rowStart + params.rowCount)) {
-          row = slot - i32(params.rowStart);
+          offset = (slot - i32(params.rowStart)) * i32(dim);
           w = weights[token * reads + r];
         }
       }
-      chunkRow[lid] = row;
+      chunkOffset[lid] = offset;
       chunkWeight[lid] = w;
       workgroupBarrier();
-      let n = min(WG, reads - base);
-      for (var i = 0u; i < n; i++) {
-        let rr = chunkRow[i];
-        if (rr >= 0) {
-          let src = u32(rr) * dim;
-          let ww = chunkWeight[i];
-          for (var q = 0u; q < 4u; q++) {
-            let c = strip + lid + q * WG;
-            if (c < dim) { acc[q] += ww * values[src + c]; }
-          }
+      if (c < dim) {
+        let n = min(WG, reads - base);
+        for (var i = 0u; i < n; i++) {
+          let o = chunkOffset[i];
+          if (o >= 0) { acc += chunkWeight[i] * values[u32(o) + c]; }
         }
       }
       workgroupBarrier();
     }
-    for (var q = 0u; q < 4u; q++) {
-      let c = strip + lid + q * WG;
-      if (c < dim) {
-        let o = token * dim + c;
-        if (params.accumulate != 0u) { out[o] += acc[q]; } else { out[o] = acc[q]; }
-      }
+    if (c < dim) {
+      let o = token * dim + c;
+      if (params.accumulate != 0u) { out[o] += acc; } else { out[o] = acc; }
     }
   }
 }

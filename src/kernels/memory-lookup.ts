@@ -13,6 +13,7 @@ export const LOOKUP_KERNEL = 'memory-lookup';
 export const LOOKUP_MAX_K = 32;
 export const LOOKUP_MAX_KEYS = 1024;
 export const LOOKUP_MAX_HALF_DIM = 128;
+const LOOKUP_ITEMS_PER_GROUP = 8; // ITEMS_PER_GROUP in the shader
 
 export interface LookupShape {
   numTokens: number; // T (all tokens of the batch, flattened)
@@ -76,7 +77,7 @@ export function encodeMemoryLookup(
     encoder,
     pipeline,
     { 0: params, 1: buffers.queries, 2: buffers.subKeys, 3: buffers.slotIds, 4: buffers.scores, 5: buffers.weights },
-    shape.numTokens * shape.heads,
+    Math.ceil((shape.numTokens * shape.heads) / LOOKUP_ITEMS_PER_GROUP),
     LOOKUP_KERNEL,
   );
   return [params];

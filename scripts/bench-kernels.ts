@@ -1,0 +1,212 @@
+/**
+ * npm run bench [-- --quick] [-- --json FILE] [-- --reps R] [-- --tokens T] [-- --dv D]
+ *
+ * The custom memory kernels against the tfjs-op path (matMul + topk + gather, and gather's dense gradient) for
+ * one fact's sparse-memory-finetuning step, side by side in one run, at N in {16k, 65k, 262k, 1M}: lookup, read,
+ * read backward (the row gradients of the top-t slots), update (SGD on those t rows), plus the TF-IDF top-t
+ * selection. Prints medians and ratios and names the adapter; on a CPU emulator (SwiftShader, lavapipe) only the
+ * ratios and the scaling with N mean anything (testing-webgpu.md pitfall 5). Both paths run on the same tfjs
+ * webgpu backend and device; every timing waits until the GPU queue is idle.
+ *
+ * Runs in Node through the `webgpu` npm package (Dawn) on a software Vulkan driver: Chromium's SwiftShader by
+ * default; set VK_ICD_FILENAMES (e.g. to a lavapipe ICD json) to use another.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs'; // core only; the webgpu backend is imported once navigator.gpu exists
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// Dawn loads the Vulkan loader at start-up, so its environment must be set before this process starts:
+// re-run ourselves with it when missing.
+if (!process.env.VK_ICD_FILENAMES) {
+  const env = {
+    ...process.env,
+    VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+    LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp',
+  };
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  process.exit(child.status ?? 1);
+}
+
+interface Options {
+  quick: boolean;
+  json?: string;
+  reps: number;
+  tokens: number;
+  dv: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { quick: false, reps: 5, tokens: 16 * 32, dv: 128 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--json') options.json = argv[++i];
+    else if (arg === '--reps') options.reps = Number(argv[++i]);
+    else if (arg === '--tokens') options.tokens = Number(argv[++i]);
+    else if (arg === '--dv') options.dv = Number(argv[++i]);
+    else throw new Error(`bench: unknown argument ${arg} (use --quick, --json FILE, --reps R, --tokens T, --dv D)`);
+  }
+  if (options.quick) options.reps = Math.min(options.reps, 3);
+  return options;
+}
+
+interface Row {
+  op: string;
+  N: number;
+  tokens: number;
+  custom_ms: number;
+  tfjs_ms: number;
+  ratio: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  // WebGPU must exist on navigator before tfjs-backend-webgpu is imported (testing-webgpu.md).
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]) as unknown as GPU;
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const { initBackend } = await import('../src/gpu/tf-backend');
+  const { flushTfjs } = await import('../src/gpu/tf-interop');
+  const { createTfMemoryKernels, tfValueTable } = await import('../src/kernels/memory-kernels-tf');
+  const { lookupOps, valueReadOps, readBackwardOps, sparseUpdateOps } = await import('../src/kernels/memory-ops-tf');
+  const { tfidfTopT } = await import('../src/kernels/select-top-t');
+
+  const gpuErrors: string[] = [];
+  const info = await initBackend({ preference: ['webgpu'], gpu, secureContext: true, onGpuError: (e) => gpuErrors.push(e.message) });
+  if (info.name !== 'webgpu' || !info.device || !info.adapter) throw new Error(`bench: WebGPU did not start (${info.fallbackReason?.message ?? info.name})`);
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  const device = info.device;
+  const kernels = (await createTfMemoryKernels())!;
+  const backend = kernels.backend;
+
+  const H = 4, K = 32, DK = 128, DV = options.dv, T = options.tokens, TOP_T = 500, LR = 2, BACKGROUND = 1000;
+  const sizes = options.quick ? [16_384, 65_536] : [16_384, 65_536, 262_144, 1_048_576];
+  const adapter = `${info.adapter.name} (${info.adapter.description || info.adapter.device || 'no description'}), Node + Dawn (webgpu npm), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
+  console.log(`adapter: ${adapter}`);
+  console.log(`shapes: ${T} tokens (one fact: 16 sequences x 32), H=${H}, K=${K}, Dk=${DK} (${DK / 2} per half), Dv=${DV}, top-t=${TOP_T}; medians of up to ${options.reps} runs (fewer once an op has taken 6 s), after one warm-up per op`);
+  console.log('custom = shaders/*.wgsl via src/kernels/memory-kernels-tf.ts; tfjs = src/kernels/memory-ops-tf.ts (matMul + topk + gather, dense gather gradient, dense update)\n');
+
+  /**
+   * Wall time of `run` until the GPU queue is idle: the median of up to `reps` samples. One warm-up per op and
+   * path compiles its pipelines (shapes are uniforms, so later N reuse them); sampling stops early once an op
+   * has used SAMPLE_BUDGET_MS, so a single very slow emulated run does not stretch the bench past minutes.
+   */
+  const SAMPLE_BUDGET_MS = 6000;
+  const warmed = new Set<string>();
+  async function time(key: string, run: () => Promise<unknown> | unknown): Promise<number> {
+    const sample = async () => {
+      flushTfjs(backend);
+      await device.queue.onSubmittedWorkDone(); // start from an idle queue
+      const start = performance.now();
+      const out = await run();
+      flushTfjs(backend);
+      await device.queue.onSubmittedWorkDone();
+      const ms = performance.now() - start;
+      tf.dispose(out as tf.TensorContainer);
+      return ms;
+    };
+    if (!warmed.has(key)) {
+      warmed.add(key);
+      await sample();
+    }
+    const samples: number[] = [];
+    let spent = 0;
+    while (samples.length < options.reps && (samples.length === 0 || spent < SAMPLE_BUDGET_MS)) {
+      const ms = await sample();
+      samples.push(ms);
+      spent += ms;
+    }
+    return median(samples);
+  }
+
+  const rows: Row[] = [];
+  const header = `${'op'.padEnd(10)}${'N'.padStart(10)}${'tokens'.padStart(8)}${'custom ms'.padStart(12)}${'tfjs ms'.padStart(12)}${'tfjs/custom'.padStart(13)}`;
+  console.log(header);
+  console.log('-'.repeat(header.length));
+  const report = (op: string, N: number, custom: number, tfjs: number) => {
+    const row = { op, N, tokens: T, custom_ms: +custom.toFixed(3), tfjs_ms: +tfjs.toFixed(3), ratio: +(tfjs / custom).toFixed(2) };
+    rows.push(row);
+    console.log(`${op.padEnd(10)}${String(N).padStart(10)}${String(T).padStart(8)}${custom.toFixed(2).padStart(12)}${tfjs.toFixed(2).padStart(12)}${(row.ratio.toFixed(2) + 'x').padStart(13)}`);
+  };
+
+  for (const N of sizes) {
+    const nKeys = Math.sqrt(N);
+    const queries = tf.tidy(() => {
+      const q = tf.randomNormal([T, H, 2, DK / 2]);
+      return tf.div(q, tf.norm(q, 'euclidean', -1, true)).reshape([T, H, DK]) as tf.Tensor3D; // normalised halves
+    });
+    const subKeys = tf.randomUniform([H, 2, nKeys, DK / 2], -1 / Math.sqrt(DK), 1 / Math.sqrt(DK)) as tf.Tensor4D;
+    const init = tf.randomNormal([N, DV], 0, 1 / Math.sqrt(DV)) as tf.Tensor2D;
+    const values = tf.variable(init, false) as tf.Variable<tf.Rank.R2>;
+    init.dispose(); // the variable must own its buffer for the in-place update
+    const dY = tf.randomNormal([T, DV]) as tf.Tensor2D;
+    const tokenMask = new Uint8Array(T).fill(1);
+    const df = Uint32Array.from({ length: N }, (_, i) => (i * 2654435761) % (BACKGROUND + 1));
+
+    // Both paths read the same slots: the custom lookup's.
+    const { slotIds, scores, weights } = kernels.lookup(queries, subKeys, K);
+    const ids = (await slotIds.data()) as Int32Array;
+    const chosen = tfidfTopT({ slotIds: ids, tokenMask, numSlots: N, df, numBackgroundBatches: BACKGROUND, t: TOP_T }).slots;
+    const rowGrads = tf.randomNormal([chosen.length, DV]) as tf.Tensor2D;
+    const table = () => tfValueTable(values); // re-read: the tfjs update replaces the variable's buffer
+
+    const lookup = [
+      await time('lookup/custom', () => Object.values(kernels.lookup(queries, subKeys, K))),
+      await time('lookup/tfjs', () => Object.values(lookupOps(queries, subKeys, K))),
+    ];
+    report('lookup', N, lookup[0], lookup[1]);
+    const read = [await time('read/custom', () => kernels.valueRead(table(), slotIds, weights)), await time('read/tfjs', () => valueReadOps(values, slotIds, weights))];
+    report('read', N, read[0], read[1]);
+    const backward = [
+      await time('backward/custom', () => Object.values(kernels.readBackward(dY, slotIds, weights, chosen, table()))),
+      await time('backward/tfjs', () => Object.values(readBackwardOps(values, dY, slotIds, weights, chosen))),
+    ];
+    report('backward', N, backward[0], backward[1]);
+    const update = [
+      await time('update/custom', () => kernels.sparseUpdate(table(), chosen, rowGrads, LR)),
+      await time('update/tfjs', () => sparseUpdateOps(values, chosen, rowGrads, LR)),
+    ];
+    report('update', N, update[0], update[1]);
+    const select = [
+      await time('select/custom', async () => tfidfTopT({ slotIds: (await slotIds.data()) as Int32Array, tokenMask, numSlots: N, df, numBackgroundBatches: BACKGROUND, t: TOP_T })),
+      await time('select/tfjs', async () => {
+        const idf = tf.tensor1d(Float32Array.from(df, (d) => Math.log(BACKGROUND + 1) - Math.log(d + 1)));
+        const top = tf.tidy(() => {
+          const counts = tf.unsortedSegmentSum(tf.onesLike(slotIds).reshape([-1]).toFloat(), slotIds.reshape([-1]) as tf.Tensor1D, N);
+          return tf.topk(tf.mul(tf.div(counts, tf.sum(counts)), idf), TOP_T);
+        });
+        await top.indices.data();
+        tf.dispose([idf, top.values, top.indices]);
+      }),
+    ];
+    report('select', N, select[0], select[1]);
+    const step = [lookup[0] + read[0] + backward[0] + update[0], lookup[1] + read[1] + backward[1] + update[1]];
+    report('step', N, step[0], step[1]);
+    tf.dispose([queries, subKeys, values, dY, slotIds, scores, weights, rowGrads]);
+  }
+
+  console.log('\nstep = lookup + read + backward + update (sum of medians); select (TF-IDF top-t: custom = read back ids + CPU heap, tfjs = unsortedSegmentSum + topk over N) is listed apart.');
+  const updates = rows.filter((r) => r.op === 'update');
+  const flat = Math.max(...updates.map((r) => r.custom_ms)) / Math.min(...updates.map((r) => r.custom_ms));
+  const tfjsGrowth = Math.max(...updates.map((r) => r.tfjs_ms)) / Math.min(...updates.map((r) => r.tfjs_ms));
+  console.log(`update cost across N = ${updates.map((r) => r.N).join(', ')}: custom ${updates.map((r) => r.custom_ms.toFixed(2)).join(' / ')} ms (max/min ${flat.toFixed(2)}), tfjs ${updates.map((r) => r.tfjs_ms.toFixed(1)).join(' / ')} ms (max/min ${tfjsGrowth.toFixed(1)})`);
+  if (gpuErrors.length) console.log(`GPU errors during the run (results above are suspect):\n${gpuErrors.join('\n')}`);
+  if (options.json) {
+    writeFileSync(options.json, JSON.stringify({ adapter, rows }, null, 2) + '\n');
+    console.log(`rows written to ${options.json}`);
+  }
+  delete (globalThis as { navigator?: unknown }).navigator; // Dawn keeps Node alive while navigator.gpu is referenced
+  process.exit(gpuErrors.length ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
