@@ -38,7 +38,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, reps: 5, tokens: 16 * 32, dv: 128 };
+  const options: Options = { quick: false, reps: 3, tokens: 16 * 32, dv: 128 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--dv') options.dv = Number(argv[++i]);
     else throw new Error(`bench: unknown argument ${arg} (use --quick, --json FILE, --reps R, --tokens T, --dv D)`);
   }
-  if (options.quick) options.reps = Math.min(options.reps, 3);
+  if (options.quick) options.reps = Math.min(options.reps, 2);
   return options;
 }
 
@@ -56,9 +56,9 @@ interface Row {
   op: string;
   N: number;
   tokens: number;
-  custom_ms: number;
-  tfjs_ms: number;
-  ratio: number;
+  custom_ms: number | null; // null: this path failed (see the printed reason)
+  tfjs_ms: number | null;
+  ratio: number | null;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -90,93 +90,75 @@ async function main(): Promise<void> {
   const sizes = options.quick ? [16_384, 65_536] : [16_384, 65_536, 262_144, 1_048_576];
   const adapter = `${info.adapter.name} (${info.adapter.description || info.adapter.device || 'no description'}), Node + Dawn (webgpu npm), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
   console.log(`adapter: ${adapter}`);
-  console.log(`shapes: ${T} tokens (one fact: 16 sequences x 32), H=${H}, K=${K}, Dk=${DK} (${DK / 2} per half), Dv=${DV}, top-t=${TOP_T}; medians of up to ${options.reps} runs (fewer once an op has taken 6 s), after one warm-up per op`);
+  console.log(`shapes: ${T} tokens (one fact: 16 sequences x 32), H=${H}, K=${K}, Dk=${DK} (${DK / 2} per half), Dv=${DV}, top-t=${TOP_T}; medians of up to ${options.reps} runs (fewer once an op has taken 5 s)`);
   console.log('custom = shaders/*.wgsl via src/kernels/memory-kernels-tf.ts; tfjs = src/kernels/memory-ops-tf.ts (matMul + topk + gather, dense gather gradient, dense update)\n');
 
   /**
-   * Wall time of `run` until the GPU queue is idle: the median of up to `reps` samples. One warm-up per op and
-   * path compiles its pipelines (shapes are uniforms, so later N reuse them); sampling stops early once an op
-   * has used SAMPLE_BUDGET_MS, so a single very slow emulated run does not stretch the bench past minutes.
+   * Wall time of `run` until the GPU queue is idle: the median of up to `reps` samples. Sampling stops early
+   * once an op has used SAMPLE_BUDGET_MS, so one very slow emulated run does not stretch the bench past
+   * minutes. A path that throws is reported as failed (NaN), not skipped silently.
    */
-  const SAMPLE_BUDGET_MS = 6000;
-  const warmed = new Set<string>();
-  async function time(key: string, run: () => Promise<unknown> | unknown): Promise<number> {
-    const sample = async () => {
-      flushTfjs(backend);
-      await device.queue.onSubmittedWorkDone(); // start from an idle queue
-      const start = performance.now();
-      const out = await run();
-      flushTfjs(backend);
-      await device.queue.onSubmittedWorkDone();
-      const ms = performance.now() - start;
-      tf.dispose(out as tf.TensorContainer);
-      return ms;
-    };
-    if (!warmed.has(key)) {
-      warmed.add(key);
-      await sample();
-    }
+  const SAMPLE_BUDGET_MS = 5000;
+  const failures: string[] = [];
+  async function time(what: string, run: () => Promise<unknown> | unknown, reps = options.reps): Promise<number> {
     const samples: number[] = [];
     let spent = 0;
-    while (samples.length < options.reps && (samples.length === 0 || spent < SAMPLE_BUDGET_MS)) {
-      const ms = await sample();
-      samples.push(ms);
-      spent += ms;
+    try {
+      while (samples.length < reps && (samples.length === 0 || spent < SAMPLE_BUDGET_MS)) {
+        flushTfjs(backend);
+        await device.queue.onSubmittedWorkDone(); // start from an idle queue
+        const start = performance.now();
+        const out = await run();
+        flushTfjs(backend);
+        await device.queue.onSubmittedWorkDone();
+        const ms = performance.now() - start;
+        tf.dispose(out as tf.TensorContainer);
+        samples.push(ms);
+        spent += ms;
+      }
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      return NaN;
     }
     return median(samples);
   }
 
-  const rows: Row[] = [];
-  const header = `${'op'.padEnd(10)}${'N'.padStart(10)}${'tokens'.padStart(8)}${'custom ms'.padStart(12)}${'tfjs ms'.padStart(12)}${'tfjs/custom'.padStart(13)}`;
-  console.log(header);
-  console.log('-'.repeat(header.length));
-  const report = (op: string, N: number, custom: number, tfjs: number) => {
-    const row = { op, N, tokens: T, custom_ms: +custom.toFixed(3), tfjs_ms: +tfjs.toFixed(3), ratio: +(tfjs / custom).toFixed(2) };
-    rows.push(row);
-    console.log(`${op.padEnd(10)}${String(N).padStart(10)}${String(T).padStart(8)}${custom.toFixed(2).padStart(12)}${tfjs.toFixed(2).padStart(12)}${(row.ratio.toFixed(2) + 'x').padStart(13)}`);
-  };
-
-  for (const N of sizes) {
+  /** Times every op of one fact's step at N slots and `tokens` tokens; custom and tfjs read the same slots. */
+  async function measure(N: number, tokens: number, reps: number): Promise<Record<string, [number, number]>> {
     const nKeys = Math.sqrt(N);
     const queries = tf.tidy(() => {
-      const q = tf.randomNormal([T, H, 2, DK / 2]);
-      return tf.div(q, tf.norm(q, 'euclidean', -1, true)).reshape([T, H, DK]) as tf.Tensor3D; // normalised halves
+      const q = tf.randomNormal([tokens, H, 2, DK / 2]);
+      return tf.div(q, tf.norm(q, 'euclidean', -1, true)).reshape([tokens, H, DK]) as tf.Tensor3D; // normalised halves
     });
     const subKeys = tf.randomUniform([H, 2, nKeys, DK / 2], -1 / Math.sqrt(DK), 1 / Math.sqrt(DK)) as tf.Tensor4D;
     const init = tf.randomNormal([N, DV], 0, 1 / Math.sqrt(DV)) as tf.Tensor2D;
     const values = tf.variable(init, false) as tf.Variable<tf.Rank.R2>;
     init.dispose(); // the variable must own its buffer for the in-place update
-    const dY = tf.randomNormal([T, DV]) as tf.Tensor2D;
-    const tokenMask = new Uint8Array(T).fill(1);
+    const dY = tf.randomNormal([tokens, DV]) as tf.Tensor2D;
+    const tokenMask = new Uint8Array(tokens).fill(1);
     const df = Uint32Array.from({ length: N }, (_, i) => (i * 2654435761) % (BACKGROUND + 1));
-
-    // Both paths read the same slots: the custom lookup's.
     const { slotIds, scores, weights } = kernels.lookup(queries, subKeys, K);
     const ids = (await slotIds.data()) as Int32Array;
     const chosen = tfidfTopT({ slotIds: ids, tokenMask, numSlots: N, df, numBackgroundBatches: BACKGROUND, t: TOP_T }).slots;
     const rowGrads = tf.randomNormal([chosen.length, DV]) as tf.Tensor2D;
-    const table = () => tfValueTable(values); // re-read: the tfjs update replaces the variable's buffer
-
-    const lookup = [
-      await time('lookup/custom', () => Object.values(kernels.lookup(queries, subKeys, K))),
-      await time('lookup/tfjs', () => Object.values(lookupOps(queries, subKeys, K))),
-    ];
-    report('lookup', N, lookup[0], lookup[1]);
-    const read = [await time('read/custom', () => kernels.valueRead(table(), slotIds, weights)), await time('read/tfjs', () => valueReadOps(values, slotIds, weights))];
-    report('read', N, read[0], read[1]);
-    const backward = [
-      await time('backward/custom', () => Object.values(kernels.readBackward(dY, slotIds, weights, chosen, table()))),
-      await time('backward/tfjs', () => Object.values(readBackwardOps(values, dY, slotIds, weights, chosen))),
-    ];
-    report('backward', N, backward[0], backward[1]);
-    const update = [
-      await time('update/custom', () => kernels.sparseUpdate(table(), chosen, rowGrads, LR)),
-      await time('update/tfjs', () => sparseUpdateOps(values, chosen, rowGrads, LR)),
-    ];
-    report('update', N, update[0], update[1]);
-    const select = [
-      await time('select/custom', async () => tfidfTopT({ slotIds: (await slotIds.data()) as Int32Array, tokenMask, numSlots: N, df, numBackgroundBatches: BACKGROUND, t: TOP_T })),
-      await time('select/tfjs', async () => {
+    const table = () => tfValueTable(values); // re-read each time: the tfjs update replaces the variable's buffer
+    const at = `N=${N}`;
+    // All custom ops first, then all tfjs ops: a failing tfjs op (it can leave tensors behind) cannot disturb
+    // the custom path's in-place update, which needs the only reference to the table's buffer.
+    const selectIds = async () => tfidfTopT({ slotIds: (await slotIds.data()) as Int32Array, tokenMask, numSlots: N, df, numBackgroundBatches: BACKGROUND, t: TOP_T });
+    const custom = {
+      lookup: await time(`custom lookup ${at}`, () => Object.values(kernels.lookup(queries, subKeys, K)), reps),
+      read: await time(`custom read ${at}`, () => kernels.valueRead(table(), slotIds, weights), reps),
+      backward: await time(`custom backward ${at}`, () => Object.values(kernels.readBackward(dY, slotIds, weights, chosen, table())), reps),
+      update: await time(`custom update ${at}`, () => kernels.sparseUpdate(table(), chosen, rowGrads, LR), reps),
+      select: await time(`custom select ${at}`, selectIds, reps),
+    };
+    const tfjs = {
+      lookup: await time(`tfjs lookup ${at}`, () => Object.values(lookupOps(queries, subKeys, K)), reps),
+      read: await time(`tfjs read ${at}`, () => valueReadOps(values, slotIds, weights), reps),
+      backward: await time(`tfjs backward ${at}`, () => Object.values(readBackwardOps(values, dY, slotIds, weights, chosen)), reps),
+      update: await time(`tfjs update ${at}`, () => sparseUpdateOps(values, chosen, rowGrads, LR), reps),
+      select: await time(`tfjs select ${at}`, async () => {
         const idf = tf.tensor1d(Float32Array.from(df, (d) => Math.log(BACKGROUND + 1) - Math.log(d + 1)));
         const top = tf.tidy(() => {
           const counts = tf.unsortedSegmentSum(tf.onesLike(slotIds).reshape([-1]).toFloat(), slotIds.reshape([-1]) as tf.Tensor1D, N);
@@ -184,19 +166,48 @@ async function main(): Promise<void> {
         });
         await top.indices.data();
         tf.dispose([idf, top.values, top.indices]);
-      }),
-    ];
-    report('select', N, select[0], select[1]);
-    const step = [lookup[0] + read[0] + backward[0] + update[0], lookup[1] + read[1] + backward[1] + update[1]];
-    report('step', N, step[0], step[1]);
+      }, reps),
+    };
+    const result: Record<string, [number, number]> = {};
+    for (const op of Object.keys(custom) as Array<keyof typeof custom>) result[op] = [custom[op], tfjs[op]];
     tf.dispose([queries, subKeys, values, dY, slotIds, scores, weights, rowGrads]);
+    return result;
+  }
+
+  // Warm-up at a small size compiles every pipeline of both paths (tfjs keys programs by shader, not shape).
+  const warmStart = performance.now();
+  await measure(4096, 32, 1);
+  failures.length = 0;
+  console.log(`warm-up (N=4096, 32 tokens, every op of both paths once): ${((performance.now() - warmStart) / 1000).toFixed(1)} s\n`);
+
+  const rows: Row[] = [];
+  const header = `${'op'.padEnd(10)}${'N'.padStart(10)}${'tokens'.padStart(8)}${'custom ms'.padStart(12)}${'tfjs ms'.padStart(12)}${'tfjs/custom'.padStart(13)}`;
+  console.log(header);
+  console.log('-'.repeat(header.length));
+  const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(2) : 'failed');
+  const report = (op: string, N: number, custom: number, tfjs: number) => {
+    const ok = Number.isFinite(custom) && Number.isFinite(tfjs);
+    const row = { op, N, tokens: T, custom_ms: Number.isFinite(custom) ? +custom.toFixed(3) : null, tfjs_ms: Number.isFinite(tfjs) ? +tfjs.toFixed(3) : null, ratio: ok ? +(tfjs / custom).toFixed(2) : null };
+    rows.push(row);
+    console.log(`${op.padEnd(10)}${String(N).padStart(10)}${String(T).padStart(8)}${fmt(custom).padStart(12)}${fmt(tfjs).padStart(12)}${(ok ? row.ratio!.toFixed(2) + 'x' : 'n/a').padStart(13)}`);
+  };
+
+  for (const N of sizes) {
+    const r = await measure(N, T, options.reps);
+    for (const op of ['lookup', 'read', 'backward', 'update', 'select']) report(op, N, r[op][0], r[op][1]);
+    const stepOps = ['lookup', 'read', 'backward', 'update'];
+    report('step', N, stepOps.reduce((a, op) => a + r[op][0], 0), stepOps.reduce((a, op) => a + r[op][1], 0));
   }
 
   console.log('\nstep = lookup + read + backward + update (sum of medians); select (TF-IDF top-t: custom = read back ids + CPU heap, tfjs = unsortedSegmentSum + topk over N) is listed apart.');
   const updates = rows.filter((r) => r.op === 'update');
-  const flat = Math.max(...updates.map((r) => r.custom_ms)) / Math.min(...updates.map((r) => r.custom_ms));
-  const tfjsGrowth = Math.max(...updates.map((r) => r.tfjs_ms)) / Math.min(...updates.map((r) => r.tfjs_ms));
-  console.log(`update cost across N = ${updates.map((r) => r.N).join(', ')}: custom ${updates.map((r) => r.custom_ms.toFixed(2)).join(' / ')} ms (max/min ${flat.toFixed(2)}), tfjs ${updates.map((r) => r.tfjs_ms.toFixed(1)).join(' / ')} ms (max/min ${tfjsGrowth.toFixed(1)})`);
+  const span = (xs: Array<number | null>) => {
+    const ok = xs.filter((x): x is number => x !== null);
+    return ok.length ? (Math.max(...ok) / Math.min(...ok)).toFixed(2) : 'n/a';
+  };
+  const list = (xs: Array<number | null>) => xs.map((x) => (x === null ? 'failed' : x.toFixed(2))).join(' / ');
+  console.log(`update cost across N = ${updates.map((r) => r.N).join(', ')}: custom ${list(updates.map((r) => r.custom_ms))} ms (max/min ${span(updates.map((r) => r.custom_ms))}), tfjs ${list(updates.map((r) => r.tfjs_ms))} ms (max/min ${span(updates.map((r) => r.tfjs_ms))})`);
+  if (failures.length) console.log(`failed (reported as 'failed' above):\n  ${failures.join('\n  ')}`);
   if (gpuErrors.length) console.log(`GPU errors during the run (results above are suspect):\n${gpuErrors.join('\n')}`);
   if (options.json) {
     writeFileSync(options.json, JSON.stringify({ adapter, rows }, null, 2) + '\n');
