@@ -1,8 +1,8 @@
 // memory-lookup: product-key lookup for every (token t, head h): slot ids, raw scores and softmax weights
 // (method.md §1 steps 2-4; Lample et al. 2019). One workgroup per 8 consecutive (t, h) items, one at a time. Scores of each query half against
-// the head's nKeys sub-keys go to workgroup memory; 8 invocations each keep a sorted top-K of every 8th score
-// and one merges them (each half's top-K); the candidate sums s1[i] + s2[j] (slot i_id * nKeys + j_id) are
-// ranked the same way, then softmax.
+// the head's nKeys sub-keys go to workgroup memory; per half, 8 invocations each keep a sorted top-K of every
+// 8th score and one merges them (both halves at once); the candidate sums s1[i] + s2[j] (slot i_id * nKeys +
+// j_id) are ranked the same way, then softmax.
 // Invariants: K <= 32, K <= nKeys <= 1024, Dk/2 <= 128. Ties go to the lower index (sub-key index, then
 // candidate index i * K + j), so results are deterministic and sorted by score, descending. Candidate (i, j)
 // can only make the top-K if (i + 1) * (j + 1) <= K (every (i' <= i, j' <= j) beats or ties it with a lower
@@ -30,15 +30,15 @@ const MAX_K : u32 = 32u;
 const SELECTORS : u32 = 8u;
 const ITEMS_PER_GROUP : u32 = 8u; // (t, h) items per workgroup, in turn: amortises per-workgroup start-up   // invocations that each keep a sorted top-K of every 8th pool entry
 const NONE : u32 = 0xffffffffu;
+const POOL : u32 = 1024u;     // max(nKeys, K * K)
 
 var<workgroup> query : array<f32, 256>;      // both halves of this (t, h)'s query
-var<workgroup> pool : array<f32, 1024>;      // one half's scores, then the candidate sums
-var<workgroup> listVal : array<f32, 256>;    // [SELECTORS, MAX_K] partial top-K lists, best first
-var<workgroup> listIdx : array<u32, 256>;
-var<workgroup> listLen : array<u32, 8>;
-var<workgroup> selVal : array<f32, 32>;      // the last selection, best first
-var<workgroup> selIdx : array<u32, 32>;
-var<workgroup> top1Val : array<f32, 32>;
+var<workgroup> pool : array<f32, 2048>;      // [2, POOL]: both halves' scores; then pool 0 holds the candidate sums
+var<workgroup> listVal : array<f32, 512>;    // [2 pools, SELECTORS, MAX_K] partial top-K lists, best first
+var<workgroup> listIdx : array<u32, 512>;
+var<workgroup> listLen : array<u32, 16>;
+var<workgroup> selVal : array<f32, 64>;      // [2 pools, MAX_K] the last selection, best first
+var<workgroup> selIdx : array<u32, 64>;
 var<workgroup> top1Idx : array<u32, 32>;
 var<workgroup> top2Idx : array<u32, 32>;
 
@@ -57,28 +57,30 @@ fn eligible(e : u32, candidates : bool) -> bool {
   return (i + 1u) * (j + 1u) <= params.k;
 }
 
-// Top-K of pool[0 .. count) into selVal / selIdx, best first. Call from uniform control flow.
-// Two barriers in all (a parallel arg-max per rank needs about 8 per rank, which dominates on CPU emulators):
-// SELECTORS invocations each insertion-sort a private top-K of their share, then invocation 0 merges them.
-fn selectTopK(lid : u32, count : u32, candidates : bool) {
+// Top-K of pool p's entries [p * POOL, p * POOL + count) into selVal / selIdx [p * MAX_K ..), best first, for
+// pools p < numPools at once. Call from uniform control flow. Two barriers in all (a parallel arg-max per rank
+// needs about 8 per rank, which dominates on CPU emulators): SELECTORS invocations per pool each
+// insertion-sort a private top-K of every SELECTORS-th entry, then one invocation per pool merges them.
+fn selectTopK(lid : u32, count : u32, candidates : bool, numPools : u32) {
   let k = params.k;
-  if (lid < SELECTORS) {
+  if (lid < SELECTORS * numPools) {
+    let p = lid / SELECTORS;
     var vals : array<f32, 32>;
     var idxs : array<u32, 32>;
     var n = 0u;
-    for (var e = lid; e < count; e += SELECTORS) {
+    for (var e = lid % SELECTORS; e < count; e += SELECTORS) {
       if (!eligible(e, candidates)) { continue; }
-      let v = pool[e];
+      let v = pool[p * POOL + e];
       if (n == k && !better(v, e, vals[k - 1u], idxs[k - 1u])) { continue; }
-      var p = min(n, k - 1u);
+      var q = min(n, k - 1u);
       if (n < k) { n++; }
-      while (p > 0u && better(v, e, vals[p - 1u], idxs[p - 1u])) {
-        vals[p] = vals[p - 1u];
-        idxs[p] = idxs[p - 1u];
-        p--;
+      while (q > 0u && better(v, e, vals[q - 1u], idxs[q - 1u])) {
+        vals[q] = vals[q - 1u];
+        idxs[q] = idxs[q - 1u];
+        q--;
       }
-      vals[p] = v;
-      idxs[p] = e;
+      vals[q] = v;
+      idxs[q] = e;
     }
     for (var i = 0u; i < n; i++) {
       listVal[lid * MAX_K + i] = vals[i];
@@ -87,16 +89,18 @@ fn selectTopK(lid : u32, count : u32, candidates : bool) {
     listLen[lid] = n;
   }
   workgroupBarrier();
-  if (lid == 0u) {
+  if (lid < numPools) {
+    let first = lid * SELECTORS; // this pool's lists
     var head : array<u32, 8>;
     for (var r = 0u; r < k; r++) {
       var bestList = NONE;
       var bestVal = 0.0;
       var bestIdx = NONE;
       for (var g = 0u; g < SELECTORS; g++) {
-        if (head[g] < listLen[g]) {
-          let v = listVal[g * MAX_K + head[g]];
-          let i = listIdx[g * MAX_K + head[g]];
+        let list = first + g;
+        if (head[g] < listLen[list]) {
+          let v = listVal[list * MAX_K + head[g]];
+          let i = listIdx[list * MAX_K + head[g]];
           if (better(v, i, bestVal, bestIdx)) {
             bestVal = v;
             bestIdx = i;
@@ -104,25 +108,27 @@ fn selectTopK(lid : u32, count : u32, candidates : bool) {
           }
         }
       }
-      selVal[r] = bestVal;
-      selIdx[r] = bestIdx;
+      selVal[lid * MAX_K + r] = bestVal;
+      selIdx[lid * MAX_K + r] = bestIdx;
       if (bestList != NONE) { head[bestList]++; }
     }
   }
   workgroupBarrier();
 }
 
-// Scores of query half `half` against the head's sub-keys, into pool[0 .. nKeys).
-fn halfScores(lid : u32, head : u32, half : u32) {
+// Scores of both query halves against the head's sub-keys: pool[half * POOL + key].
+fn bothHalvesScores(lid : u32, head : u32) {
   let halfDim = params.halfDim;
-  let tableBase = (head * 2u + half) * params.nKeys * halfDim;
-  for (var key = lid; key < params.nKeys; key += WG) {
-    let row = tableBase + key * halfDim;
+  let nKeys = params.nKeys;
+  for (var e = lid; e < 2u * nKeys; e += WG) {
+    let half = e / nKeys;
+    let key = e - half * nKeys;
+    let row = ((head * 2u + half) * nKeys + key) * halfDim;
     var acc = 0.0;
     for (var d = 0u; d < halfDim; d++) {
       acc += subKeys[row + d] * query[half * halfDim + d];
     }
-    pool[key] = acc;
+    pool[half * POOL + key] = acc;
   }
   workgroupBarrier();
 }
@@ -141,25 +147,20 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups 
     for (var d = lid; d < dk; d += WG) { query[d] = queries[item * dk + d]; }
     workgroupBarrier();
 
-    halfScores(lid, head, 0u);
-    selectTopK(lid, params.nKeys, false);
+    bothHalvesScores(lid, head);
+    selectTopK(lid, params.nKeys, false, 2u);
+    // selVal / selIdx hold half 1's top-K at [0, K) and half 2's at [MAX_K, MAX_K + K). Keep the sub-key ids;
+    // candidate c = i * K + j sums half 1's i-th and half 2's j-th score.
     if (lid < k) {
-      top1Val[lid] = selVal[lid];
       top1Idx[lid] = selIdx[lid];
+      top2Idx[lid] = selIdx[MAX_K + lid];
     }
-    workgroupBarrier();
-
-    halfScores(lid, head, 1u);
-    selectTopK(lid, params.nKeys, false);
-    // selVal / selIdx now hold half 2's top-K; keep its ids before the candidate selection overwrites them.
-    // Candidate c = i * K + j sums half 1's i-th and half 2's j-th score.
-    if (lid < k) { top2Idx[lid] = selIdx[lid]; }
     for (var c = lid; c < k * k; c += WG) {
       let i = c / k;
-      pool[c] = top1Val[i] + selVal[c - i * k];
+      pool[c] = selVal[i] + selVal[MAX_K + c - i * k];
     }
     workgroupBarrier();
-    selectTopK(lid, k * k, true);
+    selectTopK(lid, k * k, true, 1u);
     if (lid == 0u) {
       let out = item * k;
       let best = selVal[0];
