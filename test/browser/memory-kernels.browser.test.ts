@@ -4,12 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
 import shaderCode from '../../shaders/read-backward.wgsl?raw';
 import { detectWebGPU } from '../../src/gpu/detect-webgpu';
 import { compileComputePipeline } from '../../src/gpu/compute-pipeline';
 import { ShaderCompileError } from '../../src/gpu/gpu-errors';
 import { initBackend } from '../../src/gpu/tf-backend';
+import { installTfOpGuards } from '../../src/gpu/tf-op-guards';
+import { flushTfjs } from '../../src/gpu/tf-interop';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { memoryLookupGpu, type LookupShape } from '../../src/kernels/memory-lookup';
 import { memoryLookupReference } from '../../src/kernels/memory-lookup-reference';
 import { createValueTable, destroyValueTable, readValueTable } from '../../src/kernels/value-table';
@@ -167,5 +169,42 @@ describe('memory kernels on tfjs-webgpu tensors in Chromium', () => {
     expect(Array.from((await moved.data()).slice(0, 4))).toEqual([-7, 3993, 7993, 11993]); // out[0, 0, c] = ints[0, c, 0]
     tf.dispose([...parts, total, ints, moved, queries, subKeys, values, dY]);
     expect(tfErrors).toEqual([]);
+  });
+
+  it('addN with 8 inputs fails silently on a default-limits device without the guard, and is right with it', async () => {
+    if (!tf.findBackend('webgpu')) await initBackend({ preference: ['webgpu'] });
+    const adapter = (await navigator.gpu.requestAdapter())!;
+    const plain = await adapter.requestDevice(); // default limits: 8 storage buffers per stage
+    expect(plain.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    const uncaptured: string[] = [];
+    plain.addEventListener('uncapturederror', (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message));
+    installTfOpGuards('webgpu')(); // copy tfjs's own kernels, then put our guards back
+    for (const config of tf.getKernelsForBackend('webgpu')) tf.registerKernel({ ...config, backendName: 'webgpu-plain' });
+    installTfOpGuards('webgpu');
+    tf.registerBackend('webgpu-plain', () => new WebGPUBackend(plain, adapter.info), 0);
+    const addN = async (n: number) => {
+      await tf.setBackend('webgpu-plain');
+      tf.env().set('WEBGPU_CPU_FORWARD', false);
+      const backend = tf.backend() as WebGPUBackend;
+      plain.pushErrorScope('validation');
+      const parts = Array.from({ length: n }, (_, i) => tf.fill([4, 4], i + 1));
+      const sum = tf.addN(parts);
+      flushTfjs(backend);
+      const values = Array.from(await sum.data());
+      const error = await plain.popErrorScope();
+      tf.dispose([...parts, sum]);
+      return { ok: !error && values.every((v) => v === (n * (n + 1)) / 2), error: error?.message ?? null };
+    };
+    try {
+      expect((await addN(7)).ok).toBe(true);
+      expect((await addN(8)).ok).toBe(false); // tfjs-webgpu 4.22: invalid pipeline, zeros
+      installTfOpGuards('webgpu-plain');
+      expect(await addN(8)).toEqual({ ok: true, error: null });
+      expect((await addN(25)).ok).toBe(true);
+    } finally {
+      await tf.setBackend('webgpu');
+      tf.removeBackend('webgpu-plain');
+    }
+    expect(uncaptured).toEqual([]);
   });
 });
