@@ -129,9 +129,11 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       assertShape('readBackward weights', weights, [numTokens, heads, k], 'float32');
       if (table.dim !== dim) throw new Error(`readBackward: dY has Dv=${dim} but the value table has ${table.dim}`);
       assertUpdateSlots(slots, table.numSlots, 'readBackward');
-      const rowGrads = allocateOutput<tf.Rank.R2>(backend, [slots.length, dim], 'float32');
+      if (slots.length === 0 && !withWeightGrads) return { rowGrads: tf.zeros([0, dim]) as tf.Tensor2D };
       const dWeights = withWeightGrads ? allocateOutput<tf.Rank.R3>(backend, [numTokens, heads, k], 'float32') : undefined;
       const slotBuffer = createStorageBuffer(device, slots, 'read-backward.slots');
+      // With no slots requested only dWeights is computed; the slot buffer stands in for the unused rowGrads.
+      const rowGrads = slots.length > 0 ? allocateOutput<tf.Rank.R2>(backend, [slots.length, dim], 'float32') : { tensor: tf.zeros([0, dim]) as tf.Tensor2D, buffer: slotBuffer };
       const buffers = {
         slotIds: gpuBufferOf(backend, slotIds, 'readBackward slotIds'),
         weights: gpuBufferOf(backend, weights, 'readBackward weights'),

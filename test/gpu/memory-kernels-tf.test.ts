@@ -127,6 +127,20 @@ describe('memory kernels on tfjs tensors (same GPUDevice as tfjs-webgpu)', () =>
     tf.dispose([values, grads]);
   });
 
+  it('handles an empty slot request (nothing to train) in backward and update', async () => {
+    const { queries, subKeys, values, dY } = setup(45);
+    const table = tfValueTable(values);
+    const { slotIds, scores, weights } = kernels.lookup(queries, subKeys, K);
+    const none = new Int32Array(0);
+    const a = kernels.readBackward(dY, slotIds, weights, none, table);
+    expect(a.rowGrads.shape).toEqual([0, DV]);
+    const b = kernels.readBackward(dY, slotIds, weights, none, table, true);
+    const full = kernels.readBackward(dY, slotIds, weights, Int32Array.from([0]), table, true);
+    expect(Array.from(await b.dWeights!.data())).toEqual(Array.from(await full.dWeights!.data()));
+    kernels.sparseUpdate(table, none, a.rowGrads, 1);
+    tf.dispose([queries, subKeys, values, dY, slotIds, scores, weights, a.rowGrads, b.rowGrads, b.dWeights!, full.rowGrads, full.dWeights!]);
+  });
+
   it('leaks no tensors and no GPU bytes over repeated steps', async () => {
     const { rand, queries, subKeys, values, dY } = setup(44);
     const table = tfValueTable(values);
