@@ -7,13 +7,13 @@
  */
 import shaderCode from '../../shaders/memory-lookup.wgsl?raw';
 import { createStorageBuffer, getComputePipeline, readBuffer, withValidation } from '../gpu/compute-pipeline';
-import { encodeDispatch, scratchBuffer, uniformBuffer } from './gpu-pass';
+import { encodeDispatch, groupsFor, scratchBuffer, uniformBuffer } from './gpu-pass';
 
 export const LOOKUP_KERNEL = 'memory-lookup';
 export const LOOKUP_MAX_K = 32;
 export const LOOKUP_MAX_KEYS = 1024;
 export const LOOKUP_MAX_HALF_DIM = 128;
-const LOOKUP_ITEMS_PER_GROUP = 8; // ITEMS_PER_GROUP in the shader
+export type LookupPipelines = { score: GPUComputePipeline; select: GPUComputePipeline };
 
 export interface LookupShape {
   numTokens: number; // T (all tokens of the batch, flattened)
@@ -58,29 +58,39 @@ export function lookupSizes(shape: LookupShape): { queries: number; subKeys: num
   };
 }
 
-export function prepareMemoryLookup(device: GPUDevice): Promise<GPUComputePipeline> {
-  return getComputePipeline(device, LOOKUP_KERNEL, shaderCode);
+export async function prepareMemoryLookup(device: GPUDevice): Promise<LookupPipelines> {
+  const [score, select] = await Promise.all([
+    getComputePipeline(device, LOOKUP_KERNEL, shaderCode, 'score_keys'),
+    getComputePipeline(device, LOOKUP_KERNEL, shaderCode, 'select_slots'),
+  ]);
+  return { score, select };
 }
 
-/** Encodes the lookup; returns temporaries to destroy after the command buffer is submitted. */
+/**
+ * Encodes the lookup; returns temporaries to destroy after the command buffer is submitted. Items (t, h) run in
+ * chunks whose half-score scratch [items, 2, nKeys] fits one storage binding (and at most 16 MiB).
+ */
 export function encodeMemoryLookup(
   device: GPUDevice,
   encoder: GPUCommandEncoder,
-  pipeline: GPUComputePipeline,
+  pipelines: LookupPipelines,
   shape: LookupShape,
   buffers: LookupBuffers,
 ): GPUBuffer[] {
   assertLookupShape(shape);
-  const params = uniformBuffer(device, `${LOOKUP_KERNEL}.params`, [shape.numTokens, shape.heads, shape.nKeys, shape.keyDim / 2, shape.k, 0, 0, 0]);
-  encodeDispatch(
-    device,
-    encoder,
-    pipeline,
-    { 0: params, 1: buffers.queries, 2: buffers.subKeys, 3: buffers.slotIds, 4: buffers.scores, 5: buffers.weights },
-    Math.ceil((shape.numTokens * shape.heads) / LOOKUP_ITEMS_PER_GROUP),
-    LOOKUP_KERNEL,
-  );
-  return [params];
+  const items = shape.numTokens * shape.heads;
+  const bytesPerItem = 2 * shape.nKeys * 4;
+  const chunk = Math.max(1, Math.min(items, Math.floor(Math.min(device.limits.maxStorageBufferBindingSize, 16 * 2 ** 20) / bytesPerItem)));
+  const halfScores = scratchBuffer(device, `${LOOKUP_KERNEL}.halfScores`, chunk * bytesPerItem);
+  const temporaries = [halfScores];
+  for (let itemStart = 0; itemStart < items; itemStart += chunk) {
+    const itemCount = Math.min(chunk, items - itemStart);
+    const params = uniformBuffer(device, `${LOOKUP_KERNEL}.params`, [shape.numTokens, shape.heads, shape.nKeys, shape.keyDim / 2, shape.k, itemStart, itemCount, 0]);
+    temporaries.push(params);
+    encodeDispatch(device, encoder, pipelines.score, { 0: params, 1: buffers.queries, 2: buffers.subKeys, 6: halfScores }, groupsFor(itemCount * 2 * shape.nKeys), `${LOOKUP_KERNEL}.score_keys`);
+    encodeDispatch(device, encoder, pipelines.select, { 0: params, 3: buffers.slotIds, 4: buffers.scores, 5: buffers.weights, 6: halfScores }, groupsFor(itemCount), `${LOOKUP_KERNEL}.select_slots`);
+  }
+  return temporaries;
 }
 
 /** Typed arrays in, typed arrays out (tests, scripts). */

@@ -75,7 +75,7 @@ describe('memory-lookup kernel (WGSL vs TypeScript twin)', () => {
     const lines = shaderCode.split('\n');
     const target = lines.findIndex((l) => l.includes('let head = item % params.heads;'));
     lines[target] = '  let head = item % params.noSuchField;';
-    const error = await compileComputePipeline(device, LOOKUP_KERNEL, lines.join('\n')).catch((e: unknown) => e);
+    const error = await compileComputePipeline(device, LOOKUP_KERNEL, lines.join('\n'), 'score_keys').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShaderCompileError);
     expect((error as ShaderCompileError).kernel).toBe(LOOKUP_KERNEL);
     expect((error as ShaderCompileError).line).toBe(target + 1);
