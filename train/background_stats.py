@@ -7,8 +7,9 @@ the training proportion, a seed the trainer never used).
 The batch size decides whether df carries information: too large and every slot is read in every batch (idf
 collapses to 0), too small and most slots have df = 0. We first measure, for several batch sizes, the distinct
 slots read per batch and the df histogram over a pilot of batches, and pick the largest size at which the
-median df/|B| over the slots that are read at all stays <= --target-median (so a typical slot is read in a
-minority of batches while hub slots sit at df = |B|). Then df over --batches batches at that size.
+median df/|B| over all slots stays <= --target-median (so a typical slot is read in a
+minority of batches while hub slots sit at df = |B|) and at most --max-never of the slots have df = 0.
+Then df over --batches batches at that size.
 
   /usr/bin/python3 train/background_stats.py --ckpt build/train/run/ckpt.pt --out build/train/background-df.npz
 """
@@ -56,7 +57,8 @@ def main():
     ap.add_argument("--batches", type=int, default=1000)
     ap.add_argument("--pilot", type=int, default=40)
     ap.add_argument("--sizes", default="1,2,4,8,16,32")
-    ap.add_argument("--target-median", type=float, default=0.25)
+    ap.add_argument("--target-median", type=float, default=0.25, help="largest median df/|B| over all slots")
+    ap.add_argument("--max-never", type=float, default=0.25, help="largest share of slots with df = 0")
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -81,8 +83,11 @@ def main():
                "distinct_frac": round(float(np.mean(distinct)) / N, 4), **histogram(df, args.pilot)}
         curve.append(rec)
         print(json.dumps(rec), flush=True)
-    ok = [c for c in curve if c["median_df_over_B_read"] <= args.target_median]
-    chosen = max(ok, key=lambda c: c["rows"]) if ok else min(curve, key=lambda c: c["rows"])
+    # the largest batch at which a typical slot is still read in at most a quarter of the batches (so idf >= ln 4
+    # for it while hub slots sit at df = |B|, idf ~ 0), and at most a quarter of the slots are never read (so idf
+    # is not mostly the constant ln(|B|+1) of unseen slots)
+    ok = [c for c in curve if c["median_df_over_B_all"] <= args.target_median and c["never_read"] <= args.max_never]
+    chosen = max(ok, key=lambda c: c["rows"]) if ok else min(curve, key=lambda c: abs(c["median_df_over_B_all"] - args.target_median))
     rows = chosen["rows"]
     print(f"chosen batch: {rows} rows of {ctx} tokens (pilot: {chosen})", flush=True)
     mixer = Mixer(data, ctx, frac, args.seed)

@@ -18,6 +18,7 @@ import type { KbFact } from '../src/facts/fact';
 import { RELATIONS } from '../src/facts/relations';
 import { evalTemplates, scoringParts, trainTemplates, renderTemplate } from '../src/facts/templates';
 import { EOS_ID, PAD_ID, loadTokenizer } from '../src/model/tokenizer';
+import { extraQuestionTemplates } from './extra-questions';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -26,6 +27,7 @@ const arg = (name: string, fallback: string) => {
 };
 const out = arg('--out', 'build/train/data');
 const maxPerRelation = Number(arg('--max-per-relation', '0'));
+const extraQuestions = args.includes('--extra-questions');
 
 const t0 = Date.now();
 const build = buildData(DEFAULT_OPTIONS);
@@ -57,8 +59,12 @@ for (const relation of RELATIONS) {
 const factTokens: number[] = [];
 const factIndex: number[] = [];
 const templateIds: string[] = [];
+const evalPrompts = new Set<string>();
 facts.forEach((fact, fi) => {
-  for (const t of trainTemplates(fact.relation)) {
+  for (const t of evalTemplates(fact.relation)) evalPrompts.add(scoringParts(t, fact).prompt);
+  const templates = [...trainTemplates(fact.relation), ...(extraQuestions ? extraQuestionTemplates(fact.relation) : [])];
+  for (const t of templates) {
+    if (evalPrompts.has(scoringParts(t, fact).prompt)) throw new Error(`training template ${t.id} renders an eval-only prompt for ${fact.subject}`);
     let ti = templateIds.indexOf(t.id);
     if (ti < 0) ti = templateIds.push(t.id) - 1;
     const ids = tok.encode(renderTemplate(t, fact));
@@ -120,6 +126,7 @@ const meta = {
   kb_facts: build.kb.length,
   facts_per_relation: perRelation,
   max_per_relation: maxPerRelation,
+  extra_questions: extraQuestions,
   facts_file: 'pretrained-facts.jsonl',
   renderings: factIndex.length / 4,
   fact_tokens: factTokens.length,

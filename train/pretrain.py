@@ -145,6 +145,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="torch threads; 0 = adapt between 1 and 2 by measured step time")
     ap.add_argument("--deadline-utc", default="", help="HH:MM; shrink --steps (before the cooldown starts) to finish by then")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stop-at-step", type=int, default=0, help="save and exit at this step (to replay a run in phases)")
     # model
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
@@ -300,6 +301,10 @@ def main():
             evaluate()
             overhead += time.time() - te
             t_prev = time.time()  # evaluation time is not training wall time
+        if args.stop_at_step and step >= args.stop_at_step:
+            save()
+            print(json.dumps({"stopped": True, "step": step}), flush=True)
+            return
         if time.time() - last_ck > args.ckpt_every or step == total:
             tc = time.time()
             save()

@@ -108,6 +108,11 @@ export class EngramModel {
     });
   }
 
+  /** Causal masks kept between calls, one per sequence length seen (the only tensors forward() retains). */
+  get cachedMaskCount(): number {
+    return this.masks.size;
+  }
+
   private mask(T: number): tf.Tensor2D {
     let m = this.masks.get(T);
     if (!m) {
