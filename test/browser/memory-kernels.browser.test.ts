@@ -2,10 +2,9 @@
  * The memory kernels' WGSL in Chromium (SwiftShader), against the TypeScript twins; and the tfjs-webgpu
  * integration (same device, in place, guards) in the browser. Shapes are small: SwiftShader JITs each pipeline.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import shaderCode from '../../shaders/read-backward.wgsl?raw';
-import { detectWebGPU } from '../../src/gpu/detect-webgpu';
 import { compileComputePipeline } from '../../src/gpu/compute-pipeline';
 import { ShaderCompileError } from '../../src/gpu/gpu-errors';
 import { initBackend } from '../../src/gpu/tf-backend';
@@ -27,20 +26,9 @@ import { slotCountsGpu } from '../../src/kernels/slot-counts';
 import { createTfMemoryKernels, tfValueTable } from '../../src/kernels/memory-kernels-tf';
 import { randomInt, seededRandom } from '../seeded-random';
 import { closeness, randomFloats, randomSlotIds, randomSmallInts } from '../kernel-cases';
+import { browserTestDevice, useGpuTestDevice } from '../gpu-test-device';
 
-let device: GPUDevice;
-const gpuErrors: string[] = [];
-
-beforeAll(async () => {
-  const detection = await detectWebGPU();
-  if (!detection.ok) throw detection.error;
-  device = detection.device;
-  device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
-});
-afterAll(() => {
-  expect(gpuErrors).toEqual([]);
-  device?.destroy();
-});
+const gpu = useGpuTestDevice(browserTestDevice);
 
 describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
   it('lookup matches the twin exactly on integer-valued inputs (ties included), up to nKeys = 1024', async () => {
@@ -53,7 +41,7 @@ describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
       const queries = randomSmallInts(rand, shape.numTokens * shape.heads * shape.keyDim);
       const subKeys = randomSmallInts(rand, shape.heads * 2 * shape.nKeys * (shape.keyDim / 2));
       const expected = memoryLookupReference(shape, queries, subKeys);
-      const actual = await memoryLookupGpu(device, shape, queries, subKeys);
+      const actual = await memoryLookupGpu(gpu.device, shape, queries, subKeys);
       expect(Array.from(actual.slotIds)).toEqual(Array.from(expected.slotIds));
       expect(Array.from(actual.scores)).toEqual(Array.from(expected.scores));
       expect(closeness(actual.weights, expected.weights, 1e-6, 1e-5)).toBeLessThanOrEqual(1);
@@ -64,22 +52,22 @@ describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
     const rand = seededRandom(72);
     for (const [numSlots, dim, maxRows, numTokens, reads] of [[3000, 70, 1000, 13, 4 * 32], [1_048_576, 4, 400_000, 10, 4 * 32]]) {
       const values = randomFloats(rand, numSlots * dim);
-      const table = createValueTable(device, values, numSlots, dim, maxRows);
+      const table = createValueTable(gpu.device, values, numSlots, dim, maxRows);
       try {
         expect(table.numShards).toBe(3);
         const ids = randomSlotIds(rand, numTokens * reads, numSlots, 150);
         const weights = randomFloats(rand, ids.length);
         const dY = randomFloats(rand, numTokens * dim);
-        expect(closeness(await valueReadGpu(device, table, ids, weights, numTokens), valueReadReference(values, numSlots, dim, ids, weights, numTokens))).toBeLessThanOrEqual(1);
+        expect(closeness(await valueReadGpu(gpu.device, table, ids, weights, numTokens), valueReadReference(values, numSlots, dim, ids, weights, numTokens))).toBeLessThanOrEqual(1);
         const slots = uniqueSlotsOf(ids, numSlots).filter(() => rand() < 0.5);
         const args = { slotIds: ids, weights, dY, numTokens, dim, numSlots, slots };
-        const back = await readBackwardGpu(device, { ...args, table });
+        const back = await readBackwardGpu(gpu.device, { ...args, table });
         const expected = readBackwardReference({ ...args, values });
         expect(closeness(back.rowGrads, expected.rowGrads)).toBeLessThanOrEqual(1);
         expect(closeness(back.dWeights!, expected.dWeights!)).toBeLessThanOrEqual(1);
-        await sparseUpdateGpu(device, table, slots, back.rowGrads, 4);
+        await sparseUpdateGpu(gpu.device, table, slots, back.rowGrads, 4);
         sparseUpdateReference(values, dim, slots, back.rowGrads, 4);
-        const after = await readValueTable(device, table);
+        const after = await readValueTable(gpu.device, table);
         let mismatches = 0;
         for (let i = 0; i < after.length; i++) if (after[i] !== values[i]) mismatches++;
         expect(mismatches).toBe(0);
@@ -95,7 +83,7 @@ describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
     const ids = randomSlotIds(rand, numTokens * reads, numSlots, 300, 0);
     const mask = Uint8Array.from({ length: numTokens }, () => (rand() < 0.7 ? 1 : 0));
     const df = Uint32Array.from({ length: numSlots }, () => randomInt(rand, 0, 11));
-    const { counts } = await slotCountsGpu(device, ids, mask, reads, numSlots);
+    const { counts } = await slotCountsGpu(gpu.device, ids, mask, reads, numSlots);
     const expected = selectTopT(tfidfScores(counts, { df, numBatches: 10 }), 50);
     const actual = tfidfTopT({ slotIds: ids, tokenMask: mask, numSlots, df, numBackgroundBatches: 10, t: 50 });
     expect(Array.from(actual.slots)).toEqual(Array.from(expected.slots));
@@ -105,7 +93,7 @@ describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
     const lines = shaderCode.split('\n');
     const target = lines.findIndex((l) => l.includes('let slot = slotIds[r];'));
     lines[target] = '  let slot = slotIds[r] + undefinedThing;';
-    const error = await compileComputePipeline(device, READ_BACKWARD_KERNEL, lines.join('\n'), 'count_reads').catch((e: unknown) => e);
+    const error = await compileComputePipeline(gpu.device, READ_BACKWARD_KERNEL, lines.join('\n'), 'count_reads').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShaderCompileError);
     expect((error as ShaderCompileError).line).toBe(target + 1);
   });
@@ -171,7 +159,7 @@ describe('memory kernels on tfjs-webgpu tensors in Chromium', () => {
     expect(tfErrors).toEqual([]);
   });
 
-  it('addN with 8 inputs fails silently on a default-limits device without the guard, and is right with it', async () => {
+  it('addN with 8 inputs fails silently on a default-limits gpu.device without the guard, and is right with it', async () => {
     if (!tf.findBackend('webgpu')) await initBackend({ preference: ['webgpu'] });
     const adapter = (await navigator.gpu.requestAdapter())!;
     const plain = await adapter.requestDevice(); // default limits: 8 storage buffers per stage

@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectWebGPU } from '../../src/gpu/detect-webgpu';
+import { describe, expect, it } from 'vitest';
 import { slotCountsGpu } from '../../src/kernels/slot-counts';
 import { slotCountsReference } from '../../src/kernels/slot-counts-reference';
 import { randomInt, seededRandom } from '../seeded-random';
+import { browserTestDevice, useGpuTestDevice } from '../gpu-test-device';
 
-let device: GPUDevice;
-const gpuErrors: string[] = [];
-
-beforeAll(async () => {
-  const detection = await detectWebGPU();
-  if (!detection.ok) throw detection.error;
-  device = detection.device;
-  device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
-});
-afterAll(() => {
-  expect(gpuErrors).toEqual([]);
-  device?.destroy();
-});
+const gpu = useGpuTestDevice(browserTestDevice);
 
 describe('slot-counts kernel in Chromium (SwiftShader)', () => {
   it('runs on a WebGPU adapter', async () => {
@@ -32,7 +20,7 @@ describe('slot-counts kernel in Chromium (SwiftShader)', () => {
       const ids = Int32Array.from({ length: numTokens * 128 }, () => randomInt(rand, 0, Math.min(numSlots, 300)));
       const mask = Uint8Array.from({ length: numTokens }, () => (rand() < 0.75 ? 1 : 0));
       const expected = slotCountsReference(ids, mask, 128, numSlots);
-      const actual = await slotCountsGpu(device, ids, mask, 128, numSlots);
+      const actual = await slotCountsGpu(gpu.device, ids, mask, 128, numSlots);
       expect(Array.from(actual.counts)).toEqual(Array.from(expected.counts));
     }
   });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import shaderCode from '../../shaders/memory-lookup.wgsl?raw';
 import { LOOKUP_KERNEL, memoryLookupGpu, type LookupShape } from '../../src/kernels/memory-lookup';
 import { memoryLookupReference } from '../../src/kernels/memory-lookup-reference';
@@ -6,18 +6,10 @@ import { compileComputePipeline } from '../../src/gpu/compute-pipeline';
 import { ShaderCompileError } from '../../src/gpu/gpu-errors';
 import { seededRandom } from '../seeded-random';
 import { closeness, randomFloats, randomSmallInts } from '../kernel-cases';
-import { createTestDevice } from './node-webgpu';
+import { nodeTestDevice } from './node-webgpu';
+import { useGpuTestDevice } from '../gpu-test-device';
 
-let device: GPUDevice;
-let gpuErrors: string[];
-
-beforeAll(async () => {
-  ({ device, gpuErrors } = await createTestDevice());
-});
-afterAll(() => {
-  expect(gpuErrors).toEqual([]);
-  device.destroy();
-});
+const gpu = useGpuTestDevice(nodeTestDevice);
 
 function inputs(rand: () => number, shape: LookupShape, exact: boolean) {
   const q = shape.numTokens * shape.heads * shape.keyDim;
@@ -37,7 +29,7 @@ describe('memory-lookup kernel (WGSL vs TypeScript twin)', () => {
     for (const shape of shapes) {
       const [queries, subKeys] = inputs(rand, shape, true);
       const expected = memoryLookupReference(shape, queries, subKeys);
-      const actual = await memoryLookupGpu(device, shape, queries, subKeys);
+      const actual = await memoryLookupGpu(gpu.device, shape, queries, subKeys);
       expect(Array.from(actual.slotIds), JSON.stringify(shape)).toEqual(Array.from(expected.slotIds));
       expect(Array.from(actual.scores)).toEqual(Array.from(expected.scores));
       expect(closeness(actual.weights, expected.weights, 1e-6, 1e-5)).toBeLessThanOrEqual(1);
@@ -49,7 +41,7 @@ describe('memory-lookup kernel (WGSL vs TypeScript twin)', () => {
     const shape: LookupShape = { numTokens: 7, heads: 2, nKeys: 256, keyDim: 32, k: 32 };
     const [queries, subKeys] = inputs(rand, shape, false);
     const expected = memoryLookupReference(shape, queries, subKeys);
-    const actual = await memoryLookupGpu(device, shape, queries, subKeys);
+    const actual = await memoryLookupGpu(gpu.device, shape, queries, subKeys);
     expect(closeness(actual.scores, expected.scores, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
     expect(closeness(actual.weights, expected.weights, 1e-6, 1e-4)).toBeLessThanOrEqual(1);
     const k = shape.k;
@@ -68,14 +60,14 @@ describe('memory-lookup kernel (WGSL vs TypeScript twin)', () => {
 
   it('rejects shapes the kernel cannot hold, naming the limit', async () => {
     const shape = { numTokens: 1, heads: 1, nKeys: 16, keyDim: 8, k: 33 };
-    await expect(memoryLookupGpu(device, shape, new Float32Array(8), new Float32Array(128))).rejects.toThrow(/K must be in \[1, 32\]/);
+    await expect(memoryLookupGpu(gpu.device, shape, new Float32Array(8), new Float32Array(128))).rejects.toThrow(/K must be in \[1, 32\]/);
   });
 
   it('surfaces a compile error in its WGSL as a ShaderCompileError naming the kernel and line', async () => {
     const lines = shaderCode.split('\n');
     const target = lines.findIndex((l) => l.includes('let head = item % params.heads;'));
     lines[target] = '  let head = item % params.noSuchField;';
-    const error = await compileComputePipeline(device, LOOKUP_KERNEL, lines.join('\n'), 'score_keys').catch((e: unknown) => e);
+    const error = await compileComputePipeline(gpu.device, LOOKUP_KERNEL, lines.join('\n'), 'score_keys').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShaderCompileError);
     expect((error as ShaderCompileError).kernel).toBe(LOOKUP_KERNEL);
     expect((error as ShaderCompileError).line).toBe(target + 1);

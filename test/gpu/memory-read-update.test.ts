@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createValueTable, destroyValueTable, readValueTable } from '../../src/kernels/value-table';
 import { valueReadGpu } from '../../src/kernels/value-read';
 import { valueReadReference } from '../../src/kernels/value-read-reference';
@@ -8,18 +8,10 @@ import { sparseUpdateGpu } from '../../src/kernels/sparse-update';
 import { sparseUpdateReference } from '../../src/kernels/sparse-update-reference';
 import { randomInt, seededRandom } from '../seeded-random';
 import { closeness, randomFloats, randomSlotIds } from '../kernel-cases';
-import { createTestDevice } from './node-webgpu';
+import { nodeTestDevice } from './node-webgpu';
+import { useGpuTestDevice } from '../gpu-test-device';
 
-let device: GPUDevice;
-let gpuErrors: string[];
-
-beforeAll(async () => {
-  ({ device, gpuErrors } = await createTestDevice());
-});
-afterAll(() => {
-  expect(gpuErrors).toEqual([]);
-  device.destroy();
-});
+const gpu = useGpuTestDevice(nodeTestDevice);
 
 // [N, Dv, max rows per shard (forces several shards), T, H*K]
 const CASES: Array<[number, number, number, number, number]> = [
@@ -35,12 +27,12 @@ describe('value-read kernel (WGSL vs TypeScript twin)', () => {
     const rand = seededRandom(31);
     for (const [numSlots, dim, maxRows, numTokens, reads] of CASES) {
       const values = randomFloats(rand, numSlots * dim);
-      const table = createValueTable(device, values, numSlots, dim, maxRows);
+      const table = createValueTable(gpu.device, values, numSlots, dim, maxRows);
       try {
         const ids = randomSlotIds(rand, numTokens * reads, numSlots, Math.max(1, randomInt(rand, 1, 200)));
         const weights = randomFloats(rand, ids.length);
         const expected = valueReadReference(values, numSlots, dim, ids, weights, numTokens);
-        const actual = await valueReadGpu(device, table, ids, weights, numTokens);
+        const actual = await valueReadGpu(gpu.device, table, ids, weights, numTokens);
         expect(closeness(actual, expected, 1e-5, 1e-4), `N=${numSlots} Dv=${dim} shards=${table.numShards}`).toBeLessThanOrEqual(1);
       } finally {
         destroyValueTable(table);
@@ -54,7 +46,7 @@ describe('read-backward kernel (WGSL vs TypeScript twin)', () => {
     const rand = seededRandom(32);
     for (const [numSlots, dim, maxRows, numTokens, reads] of CASES) {
       const values = randomFloats(rand, numSlots * dim);
-      const table = createValueTable(device, values, numSlots, dim, maxRows);
+      const table = createValueTable(gpu.device, values, numSlots, dim, maxRows);
       try {
         const ids = randomSlotIds(rand, numTokens * reads, numSlots, Math.max(1, randomInt(rand, 1, 300)));
         const weights = randomFloats(rand, ids.length);
@@ -66,7 +58,7 @@ describe('read-backward kernel (WGSL vs TypeScript twin)', () => {
         for (const slots of requests) {
           const args = { slotIds: ids, weights, dY, numTokens, dim, numSlots, slots };
           const expected = readBackwardReference({ ...args, values });
-          const actual = await readBackwardGpu(device, { ...args, table });
+          const actual = await readBackwardGpu(gpu.device, { ...args, table });
           expect(closeness(actual.rowGrads, expected.rowGrads, 1e-5, 1e-4), `N=${numSlots} U=${slots.length}`).toBeLessThanOrEqual(1);
           expect(closeness(actual.dWeights!, expected.dWeights!, 1e-5, 1e-4)).toBeLessThanOrEqual(1);
         }
@@ -78,8 +70,8 @@ describe('read-backward kernel (WGSL vs TypeScript twin)', () => {
 
   it('rejects duplicate or out-of-range requested slots', async () => {
     const base = { slotIds: new Int32Array(4), weights: new Float32Array(4), dY: new Float32Array(2), numTokens: 1, dim: 2, numSlots: 8 };
-    await expect(readBackwardGpu(device, { ...base, slots: Int32Array.from([1, 1]) })).rejects.toThrow(/unique/);
-    await expect(readBackwardGpu(device, { ...base, slots: Int32Array.from([8]) })).rejects.toThrow(/\[0, 8\)/);
+    await expect(readBackwardGpu(gpu.device, { ...base, slots: Int32Array.from([1, 1]) })).rejects.toThrow(/unique/);
+    await expect(readBackwardGpu(gpu.device, { ...base, slots: Int32Array.from([8]) })).rejects.toThrow(/\[0, 8\)/);
   });
 });
 
@@ -88,7 +80,7 @@ describe('sparse-update kernel (WGSL vs TypeScript twin)', () => {
     const rand = seededRandom(33);
     for (const [numSlots, dim, maxRows] of CASES) {
       const values = randomFloats(rand, numSlots * dim);
-      const table = createValueTable(device, values, numSlots, dim, maxRows);
+      const table = createValueTable(gpu.device, values, numSlots, dim, maxRows);
       try {
         const t = Math.min(numSlots, randomInt(rand, 1, 600));
         const slots = new Set<number>([numSlots - 1]);
@@ -96,10 +88,10 @@ describe('sparse-update kernel (WGSL vs TypeScript twin)', () => {
         const slotIds = Int32Array.from(slots);
         const rowGrads = randomFloats(rand, slotIds.length * dim);
         const lr = 2; // a power of two: lr * g is exact, so the GPU must match the twin bit for bit
-        await sparseUpdateGpu(device, table, slotIds, rowGrads, lr);
+        await sparseUpdateGpu(gpu.device, table, slotIds, rowGrads, lr);
         const expected = values.slice();
         sparseUpdateReference(expected, dim, slotIds, rowGrads, lr);
-        const actual = await readValueTable(device, table);
+        const actual = await readValueTable(gpu.device, table);
         let mismatches = 0;
         for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) mismatches++;
         expect(mismatches, `N=${numSlots} Dv=${dim} shards=${table.numShards}`).toBe(0);
@@ -110,9 +102,9 @@ describe('sparse-update kernel (WGSL vs TypeScript twin)', () => {
   });
 
   it('rejects duplicate slots instead of racing on them', async () => {
-    const table = createValueTable(device, new Float32Array(8), 4, 2);
+    const table = createValueTable(gpu.device, new Float32Array(8), 4, 2);
     try {
-      await expect(sparseUpdateGpu(device, table, Int32Array.from([1, 2, 1]), new Float32Array(6), 1)).rejects.toThrow(/unique/);
+      await expect(sparseUpdateGpu(gpu.device, table, Int32Array.from([1, 2, 1]), new Float32Array(6), 1)).rejects.toThrow(/unique/);
     } finally {
       destroyValueTable(table);
     }

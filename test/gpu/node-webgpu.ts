@@ -26,3 +26,10 @@ export async function createTestDevice(): Promise<{ device: GPUDevice; adapterNa
   detection.device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
   return { device: detection.device, adapterName: detection.summary.name, gpuErrors };
 }
+
+/** A device for useGpuTestDevice (test/gpu-test-device.ts), which records and checks GPU errors itself. */
+export async function nodeTestDevice(): Promise<GPUDevice> {
+  const detection = await detectWebGPU({ gpu: installNodeWebGPU(), secureContext: true });
+  if (!detection.ok) throw detection.error;
+  return detection.device;
+}

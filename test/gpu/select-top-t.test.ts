@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tfidfTopT } from '../../src/kernels/select-top-t';
 import { slotCountsGpu } from '../../src/kernels/slot-counts';
 import { selectTopT, tfidfScores } from '../../src/learn/tfidf';
 import { planValueTable } from '../../src/kernels/value-table';
 import { randomInt, seededRandom } from '../seeded-random';
 import { randomSlotIds } from '../kernel-cases';
-import { createTestDevice } from './node-webgpu';
+import { nodeTestDevice } from './node-webgpu';
+import { useGpuTestDevice } from '../gpu-test-device';
 
-let device: GPUDevice;
-let gpuErrors: string[];
-
-beforeAll(async () => {
-  ({ device, gpuErrors } = await createTestDevice());
-});
-afterAll(() => {
-  expect(gpuErrors).toEqual([]);
-  device.destroy();
-});
+const gpu = useGpuTestDevice(nodeTestDevice);
 
 describe('TF-IDF top-t selection (CPU, O(reads)) against the GPU slot counts and src/learn/tfidf.ts', () => {
   it('picks the same slots, in the same order, ties and hubs included', async () => {
@@ -30,7 +22,7 @@ describe('TF-IDF top-t selection (CPU, O(reads)) against the GPU slot counts and
         const numBatches = 20;
         // Few distinct df values (ties), and some hubs read by every background batch (score 0).
         const df = Uint32Array.from({ length: numSlots }, () => [0, 3, 3, 19, numBatches][randomInt(rand, 0, 5)]);
-        const { counts } = await slotCountsGpu(device, ids, mask, readsPerToken, numSlots); // the TF term on the GPU
+        const { counts } = await slotCountsGpu(gpu.device, ids, mask, readsPerToken, numSlots); // the TF term on the GPU
         const expected = selectTopT(tfidfScores(counts, { df, numBatches }), t);
         const actual = tfidfTopT({ slotIds: ids, tokenMask: mask, numSlots, df, numBackgroundBatches: numBatches, t });
         expect(Array.from(actual.slots), `N=${numSlots} t=${t}`).toEqual(Array.from(expected.slots));
@@ -50,8 +42,8 @@ describe('value table sharding plan (large memories)', () => {
     expect(() => planValueTable(10, 64, { maxStorageBufferBindingSize: 128, maxBufferSize: 2 ** 30 })).toThrow(/exceeds/);
   });
 
-  it('this device binds what the table needs: device limits were raised to the adapter limits', () => {
-    const layout = planValueTable(1_048_576, 128, device.limits);
-    expect(layout.rowsPerShard * 128 * 4).toBeLessThanOrEqual(device.limits.maxStorageBufferBindingSize);
+  it('this gpu.device binds what the table needs: gpu.device limits were raised to the adapter limits', () => {
+    const layout = planValueTable(1_048_576, 128, gpu.device.limits);
+    expect(layout.rowsPerShard * 128 * 4).toBeLessThanOrEqual(gpu.device.limits.maxStorageBufferBindingSize);
   });
 });
