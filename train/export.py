@@ -159,6 +159,11 @@ def main():
     cfg = model.cfg
     cfgd = cfg.to_dict()
     data = PretrainData.load(args.data)
+    shipped_tok = os.path.join(args.out, "tokenizer.json")
+    used_tok = os.path.join(args.data, "tokenizer.json")
+    if os.path.exists(shipped_tok) and os.path.exists(used_tok):
+        assert json.load(open(shipped_tok)) == json.load(open(used_tok)), \
+            f"{shipped_tok} is not the tokenizer the model was trained with ({used_tok}); rerun npm run data / prepare-data"
     state = export_state(model)
 
     # 1. the exported computation equals the trained model (fp32)
