@@ -1,5 +1,6 @@
 import { BackendStatus } from './backend-status';
 import { FailurePanel } from './failure-panel';
+import { ModelStatus } from './model-status';
 import { useEngine } from './use-engine';
 
 export function App() {
@@ -11,6 +12,7 @@ export function App() {
         <p className="tagline">Teach a language model new facts in your browser, and watch it remember what it already knew.</p>
       </header>
       <BackendStatus engine={engine} />
+      <ModelStatus engine={engine} />
       <FailurePanel failures={engine.failures} />
       <main>
         <section className="intro">

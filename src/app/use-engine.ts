@@ -1,10 +1,11 @@
 /** React state for the engine: the backend report, loading progress and any failures. */
 import { useEffect, useRef, useState } from 'react';
-import type { BackendReport, EngineFailure } from '../worker/protocol';
+import type { BackendReport, EngineFailure, ModelReport } from '../worker/protocol';
 import { startEngine, type EngineClient } from './engine-client';
 
 export interface EngineState {
   backend?: BackendReport;
+  model?: ModelReport;
   progress?: { stage: string; done: number; total: number };
   failures: EngineFailure[];
 }
@@ -22,12 +23,14 @@ export function useEngine(): EngineState {
             return { ...prev, progress: { stage: event.stage, done: event.done, total: event.total } };
           case 'backend':
             return { ...prev, backend: event.report, progress: undefined };
+          case 'model':
+            return { ...prev, model: event.report, progress: undefined };
           case 'error':
-            return { ...prev, failures: [...prev.failures, event.failure] };
+            return { ...prev, failures: [...prev.failures, event.failure], progress: undefined };
         }
       });
     });
-    engine.send({ type: 'init', preference: backendPreferenceFromUrl() });
+    engine.send({ type: 'init', preference: backendPreferenceFromUrl(), modelUrl: new URL(`${import.meta.env.BASE_URL}model/`, location.href).href });
     return () => {
       unsubscribe();
       engine.terminate();

@@ -5,7 +5,9 @@
 /// <reference lib="webworker" />
 import { describeBackend, initBackend } from '../gpu/tf-backend';
 import { GpuError } from '../gpu/gpu-errors';
-import type { EngineCommand, EngineEvent, EngineFailure } from './protocol';
+import { CheckpointError, fetchSource, loadCheckpoint } from '../model/checkpoint';
+import { EngramModel } from '../model/transformer';
+import type { EngineCommand, EngineEvent, EngineFailure, ModelReport } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -15,8 +17,45 @@ function post(event: EngineEvent): void {
 
 export function toFailure(error: unknown): EngineFailure {
   if (error instanceof GpuError) return { kind: error.kind, message: error.message, remedy: error.remedy };
+  if (error instanceof CheckpointError) {
+    return { kind: error.kind, message: `The model could not be loaded: ${error.message}`, remedy: 'Reload the page; if it persists, clear the site data so the model is downloaded again.' };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'internal', message, remedy: 'Reload the page. If it happens again, please report it with your browser and GPU name.' };
+}
+
+let model: EngramModel | null = null;
+
+async function loadModel(modelUrl: string): Promise<EngramModel> {
+  const started = performance.now();
+  const stage = 'Downloading the model';
+  const checkpoint = await loadCheckpoint(fetchSource(modelUrl), {
+    onProgress: (loaded, total) => post({ type: 'progress', stage, done: loaded, total: total ?? 0 }),
+  });
+  post({ type: 'progress', stage: 'Uploading the model to the GPU', done: 0, total: 1 });
+  const loaded = EngramModel.fromCheckpoint(checkpoint);
+  let parameters = 0;
+  let bytes = 0;
+  const backgroundTensor = checkpoint.manifest.background?.tensor;
+  for (const [name, tensor] of checkpoint.tensors) {
+    if (name === backgroundTensor) continue; // statistics, not parameters
+    parameters += tensor.shape.reduce((a, b) => a * b, 1);
+    bytes += tensor.data.byteLength;
+  }
+  const cfg = checkpoint.config;
+  const report: ModelReport = {
+    dModel: cfg.dModel,
+    nLayers: cfg.nLayers,
+    memorySlots: cfg.nKeys * cfg.nKeys,
+    memoryHeads: cfg.memHeads,
+    topk: cfg.topk,
+    valueDim: cfg.valueDim,
+    parameters,
+    megabytes: bytes / 2 ** 20,
+    loadMs: performance.now() - started,
+  };
+  post({ type: 'model', report });
+  return loaded;
 }
 
 async function handle(command: EngineCommand): Promise<void> {
@@ -39,6 +78,8 @@ async function handle(command: EngineCommand): Promise<void> {
           initMs: performance.now() - started,
         },
       });
+      model?.dispose();
+      model = await loadModel(command.modelUrl);
       return;
     }
   }

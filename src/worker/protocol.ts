@@ -6,13 +6,14 @@
 import type { GpuErrorKind } from '../gpu/gpu-errors';
 import type { AdapterSummary } from '../gpu/detect-webgpu';
 import type { BackendName } from '../gpu/tf-backend';
+import type { CheckpointErrorKind } from '../model/checkpoint';
 
 export type EngineCommand =
-  | { type: 'init'; preference?: BackendName[] };
+  | { type: 'init'; preference?: BackendName[]; /** Where public/model/ is served, e.g. "/model/". */ modelUrl: string };
 
 /** A failure as the UI shows it: what happened and what to do. */
 export interface EngineFailure {
-  kind: GpuErrorKind | 'internal';
+  kind: GpuErrorKind | CheckpointErrorKind | 'internal';
   message: string;
   remedy: string;
 }
@@ -29,7 +30,21 @@ export interface BackendReport {
   initMs: number;
 }
 
+/** What the page shows about the loaded model. */
+export interface ModelReport {
+  dModel: number;
+  nLayers: number;
+  memorySlots: number;
+  memoryHeads: number;
+  topk: number;
+  valueDim: number;
+  parameters: number;
+  megabytes: number;
+  loadMs: number;
+}
+
 export type EngineEvent =
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'backend'; report: BackendReport }
+  | { type: 'model'; report: ModelReport }
   | { type: 'error'; failure: EngineFailure };

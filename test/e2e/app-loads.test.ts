@@ -22,6 +22,9 @@ describe('the app in headless Chromium', () => {
       // Headless Chromium without a GPU gets Google's SwiftShader software adapter.
       expect((await page.getByTestId('adapter-name').textContent())?.toLowerCase()).toContain('swiftshader');
       expect(await page.getByTestId('fallback-message').count()).toBe(0);
+      // The checkpoint is downloaded (with a byte progress bar), verified by checksum and uploaded to the GPU.
+      await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
       await screenshot(page, 'app-loads-webgpu');
       expect(errors).toEqual([]);
     } finally {
@@ -37,6 +40,8 @@ describe('the app in headless Chromium', () => {
       const message = await page.getByTestId('fallback-message').textContent();
       expect(message).toMatch(/WebGPU is not available/);
       expect(message).toMatch(/CPU/);
+      await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
       await screenshot(page, 'app-loads-cpu-fallback');
       expect(errors).toEqual([]);
     } finally {
