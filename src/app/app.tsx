@@ -1,6 +1,7 @@
 import { BackendStatus } from './backend-status';
 import { FailurePanel } from './failure-panel';
 import { ModelStatus } from './model-status';
+import { AskPanel } from './ask-panel';
 import { useEngine } from './use-engine';
 
 export function App() {
@@ -15,6 +16,7 @@ export function App() {
       <ModelStatus engine={engine} />
       <FailurePanel failures={engine.failures} />
       <main>
+        <AskPanel engine={engine} />
         <section className="intro">
           <h2>What this is</h2>
           <p>

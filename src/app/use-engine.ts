@@ -1,17 +1,25 @@
 /** React state for the engine: the backend report, loading progress and any failures. */
-import { useEffect, useRef, useState } from 'react';
-import type { BackendReport, EngineFailure, ModelReport } from '../worker/protocol';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AnswerReport, BackendReport, EngineFailure, ModelReport } from '../worker/protocol';
 import { startEngine, type EngineClient } from './engine-client';
 
 export interface EngineState {
   backend?: BackendReport;
   model?: ModelReport;
+  answer?: AnswerReport;
+  /** Why the last question was not answered, in words for the person who asked. */
+  askRefusal?: string;
+  asking: boolean;
   progress?: { stage: string; done: number; total: number };
   failures: EngineFailure[];
 }
 
-export function useEngine(): EngineState {
-  const [state, setState] = useState<EngineState>({ failures: [] });
+export interface Engine extends EngineState {
+  ask(question: string): void;
+}
+
+export function useEngine(): Engine {
+  const [state, setState] = useState<EngineState>({ failures: [], asking: false });
   const client = useRef<EngineClient | null>(null);
   useEffect(() => {
     const engine = startEngine();
@@ -25,6 +33,10 @@ export function useEngine(): EngineState {
             return { ...prev, backend: event.report, progress: undefined };
           case 'model':
             return { ...prev, model: event.report, progress: undefined };
+          case 'answer':
+            return { ...prev, answer: event.report, askRefusal: undefined, asking: false };
+          case 'ask-refused':
+            return { ...prev, askRefusal: event.message, asking: false };
           case 'error':
             return { ...prev, failures: [...prev.failures, event.failure], progress: undefined };
         }
@@ -36,7 +48,12 @@ export function useEngine(): EngineState {
       engine.terminate();
     };
   }, []);
-  return state;
+  const nextId = useRef(1);
+  const ask = useCallback((question: string) => {
+    setState((prev) => ({ ...prev, asking: true, askRefusal: undefined }));
+    client.current?.send({ type: 'ask', id: nextId.current++, question });
+  }, []);
+  return { ...state, ask };
 }
 
 /** `?backend=wasm` (or cpu, webgpu) forces a backend: shareable, and handy for comparing speed. */

@@ -49,18 +49,35 @@ export async function scoreAnswers(model: EngramModel, items: readonly AnswerIte
 
 /** Greedy continuation of `prompt` until `stop` ids or maxTokens. */
 export async function greedyDecode(model: EngramModel, prompt: readonly number[], maxTokens: number, stop: readonly number[] = []): Promise<number[]> {
+  return (await greedyDecodeWithProbs(model, prompt, maxTokens, stop)).ids;
+}
+
+/** Greedy continuation with the probability the model gave each chosen token (what the Ask box shows). */
+export async function greedyDecodeWithProbs(
+  model: EngramModel,
+  prompt: readonly number[],
+  maxTokens: number,
+  stop: readonly number[] = [],
+  opts: ForwardOptions = {},
+): Promise<{ ids: number[]; probs: number[] }> {
   const seq = [...prompt];
-  const out: number[] = [];
+  const ids: number[] = [];
+  const probs: number[] = [];
   for (let i = 0; i < maxTokens && seq.length < model.cfg.context; i++) {
     const input = tf.tensor2d(Int32Array.from(seq), [1, seq.length], 'int32');
-    const result = model.forward(input);
-    const next = tf.tidy(() => tf.argMax(result.logits.slice([0, seq.length - 1, 0], [1, 1, model.cfg.vocabSize]).reshape([-1])));
+    const result = model.forward(input, opts);
+    const [next, prob] = tf.tidy(() => {
+      const p = tf.softmax(result.logits.slice([0, seq.length - 1, 0], [1, 1, model.cfg.vocabSize]).reshape([-1]));
+      return [tf.argMax(p), tf.max(p)];
+    });
     const id = (await next.data())[0];
-    tf.dispose([input, next]);
+    const pr = (await prob.data())[0];
+    tf.dispose([input, next, prob]);
     disposeForward(result);
     if (stop.includes(id)) break;
-    out.push(id);
+    ids.push(id);
+    probs.push(pr);
     seq.push(id);
   }
-  return out;
+  return { ids, probs };
 }

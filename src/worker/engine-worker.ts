@@ -7,6 +7,9 @@ import { describeBackend, initBackend } from '../gpu/tf-backend';
 import { GpuError } from '../gpu/gpu-errors';
 import { CheckpointError, fetchSource, loadCheckpoint } from '../model/checkpoint';
 import { EngramModel } from '../model/transformer';
+import { greedyDecodeWithProbs } from '../model/answers';
+import { fetchTokenizer, type EngramTokenizer } from '../model/tokenizer';
+import { questionPrompt } from '../facts/question';
 import type { EngineCommand, EngineEvent, EngineFailure, ModelReport } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -25,6 +28,8 @@ export function toFailure(error: unknown): EngineFailure {
 }
 
 let model: EngramModel | null = null;
+let tokenizer: EngramTokenizer | null = null;
+const MAX_ANSWER_TOKENS = 12;
 
 async function loadModel(modelUrl: string): Promise<EngramModel> {
   const started = performance.now();
@@ -79,7 +84,39 @@ async function handle(command: EngineCommand): Promise<void> {
         },
       });
       model?.dispose();
+      tokenizer = await fetchTokenizer(`${command.modelUrl}tokenizer.json`);
       model = await loadModel(command.modelUrl);
+      return;
+    }
+    case 'ask': {
+      if (!model || !tokenizer) {
+        post({ type: 'ask-refused', id: command.id, message: 'The model is still loading; ask again in a moment.' });
+        return;
+      }
+      const formatted = questionPrompt(command.question);
+      if (!formatted.ok) {
+        post({ type: 'ask-refused', id: command.id, message: formatted.message });
+        return;
+      }
+      const prompt = tokenizer.encode(formatted.prompt);
+      if (prompt.length + MAX_ANSWER_TOKENS > model.cfg.context) {
+        post({ type: 'ask-refused', id: command.id, message: `That question is ${prompt.length} tokens long; the model reads at most ${model.cfg.context - MAX_ANSWER_TOKENS}.` });
+        return;
+      }
+      const started = performance.now();
+      const newline = tokenizer.encode('\n');
+      const { ids, probs } = await greedyDecodeWithProbs(model, prompt, MAX_ANSWER_TOKENS, [tokenizer.eosId, ...newline]);
+      const texts = tokenizer.tokenStrings(ids);
+      post({
+        type: 'answer',
+        report: {
+          id: command.id,
+          question: command.question,
+          answer: tokenizer.decode(ids).trim(),
+          tokens: texts.map((text, i) => ({ text, prob: probs[i] })),
+          ms: performance.now() - started,
+        },
+      });
       return;
     }
   }

@@ -9,7 +9,8 @@ import type { BackendName } from '../gpu/tf-backend';
 import type { CheckpointErrorKind } from '../model/checkpoint';
 
 export type EngineCommand =
-  | { type: 'init'; preference?: BackendName[]; /** Where public/model/ is served, e.g. "/model/". */ modelUrl: string };
+  | { type: 'init'; preference?: BackendName[]; /** Where public/model/ is served, e.g. "/model/". */ modelUrl: string }
+  | { type: 'ask'; id: number; question: string };
 
 /** A failure as the UI shows it: what happened and what to do. */
 export interface EngineFailure {
@@ -43,8 +44,19 @@ export interface ModelReport {
   loadMs: number;
 }
 
+/** A greedy answer, token by token, with the probability the model gave each token. */
+export interface AnswerReport {
+  id: number;
+  question: string;
+  answer: string;
+  tokens: { text: string; prob: number }[];
+  ms: number;
+}
+
 export type EngineEvent =
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'backend'; report: BackendReport }
   | { type: 'model'; report: ModelReport }
+  | { type: 'answer'; report: AnswerReport }
+  | { type: 'ask-refused'; id: number; message: string }
   | { type: 'error'; failure: EngineFailure };

@@ -25,7 +25,18 @@ describe('the app in headless Chromium', () => {
       // The checkpoint is downloaded (with a byte progress bar), verified by checksum and uploaded to the GPU.
       await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
       expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
+      // Ask the pretrained model something it knows (greedy decoding on the GPU).
+      await page.getByTestId('ask-input').fill('Which city is the capital of France?');
+      await page.getByTestId('ask-button').click();
+      await page.getByTestId('answer-text').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('answer-text').textContent()).toBe('Paris');
       await screenshot(page, 'app-loads-webgpu');
+      // An empty question is refused with a message, and the previous answer is not shown as if it were new.
+      await page.getByTestId('ask-input').fill('   ');
+      await page.getByTestId('ask-button').click();
+      await page.getByTestId('ask-refusal').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('ask-refusal').textContent()).toMatch(/Type a question/);
+      expect(await page.getByTestId('answer-text').count()).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
