@@ -100,20 +100,30 @@ class Mixer:
     def text_row(self):
         n = len(self.d.text)
         start = int(self.text_rng.integers(0, n - self.ctx - 1))
-        toks = self.d.text[start:start + self.ctx].tolist()
-        # documents inside the window: split at <|endoftext|> (the EOT ends the previous document)
-        doc, pos, d, p = [], [], 0, 0
-        for t in toks:
-            doc.append(d); pos.append(p); p += 1
-            if t == self.d.eot_id:
-                d += 1; p = 0
-        return toks, doc, pos
+        return split_documents(self.d.text[start:start + self.ctx].tolist(), self.d.eot_id)
 
     def batch(self, rows: int):
         out = []
         for _ in range(rows):
             out.append(self.fact_row() if self.row_rng.random() < self.fact_frac else self.text_row())
         return to_batch(out, self.ctx, self.d.pad_id)
+
+
+def split_documents(toks, eot_id):
+    """Document ids and positions for a window of a text stream: split at <|endoftext|> (the EOT ends the
+    previous document), so packed documents never attend to each other."""
+    doc, pos, d, p = [], [], 0, 0
+    for t in toks:
+        doc.append(d); pos.append(p); p += 1
+        if t == eot_id:
+            d += 1; p = 0
+    return toks, doc, pos
+
+
+def window_rows(stream, ctx, eot_id, max_tokens):
+    """Consecutive context-sized windows over the first max_tokens of a held-out stream, as training rows."""
+    n = min(len(stream), max_tokens)
+    return [split_documents(stream[s:s + ctx].tolist(), eot_id) for s in range(0, n - 1, ctx)]
 
 
 def to_batch(rows, ctx, pad_id):

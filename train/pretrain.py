@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from data import Mixer, PretrainData, to_batch  # noqa: E402
+from data import Mixer, PretrainData, to_batch, window_rows  # noqa: E402
 from model import ModelConfig, Transformer  # noqa: E402
 from optim import LazyRowAdam, build_dense_optimizer  # noqa: E402
 
@@ -71,16 +71,7 @@ def em_by_relation(evals, hits):
 def heldout_nll(model, stream, ctx, pad_id, eot_id, max_tokens=40_000):
     was = model.training
     model.eval()
-    rows = []
-    n = min(len(stream), max_tokens)
-    for s in range(0, n - 1, ctx):
-        toks = stream[s:s + ctx].tolist()
-        doc, pos, d, p = [], [], 0, 0
-        for t in toks:
-            doc.append(d); pos.append(p); p += 1
-            if t == eot_id:
-                d += 1; p = 0
-        rows.append((toks, doc, pos))
+    rows = window_rows(stream, ctx, eot_id, max_tokens)
     tot, cnt = 0.0, 0
     for i in range(0, len(rows), 32):
         tokens, doc, pos = to_batch(rows[i:i + 32], ctx, pad_id)
@@ -97,16 +88,7 @@ def slot_usage(model, stream, ctx, pad_id, eot_id, max_tokens=40_000):
     model.eval()
     N = model.cfg.n_slots
     seen = torch.zeros(N, dtype=torch.long)
-    n = min(len(stream), max_tokens)
-    rows = []
-    for s in range(0, n - 1, ctx):
-        toks = stream[s:s + ctx].tolist()
-        doc, pos, d, p = [], [], 0, 0
-        for t in toks:
-            doc.append(d); pos.append(p); p += 1
-            if t == eot_id:
-                d += 1; p = 0
-        rows.append((toks, doc, pos))
+    rows = window_rows(stream, ctx, eot_id, max_tokens)
     for i in range(0, len(rows), 32):
         tokens, doc, pos = to_batch(rows[i:i + 32], ctx, pad_id)
         _, reads = model(tokens, doc, pos)
