@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { sparseRowGradient } from '../model/memory-layer';
+import { slotCountsReference } from '../kernels/slot-counts-reference';
 import { selectTopT, tfidfScores, type BackgroundStats, type Ranking } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
 
@@ -79,11 +80,8 @@ export async function sparseMemoryStep(
   tf.dispose([tokens, at, want, delta, value, ids!, weights!]);
 
   // TF: reads per slot over non-pad tokens only (method.md §2 step 3).
-  const counts = new Uint32Array(cfg.nKeys * cfg.nKeys);
-  for (let m = 0; m < M; m++) {
-    if (batch.tokens[m] === cfg.padId) continue;
-    for (let r = m * readsPerToken; r < (m + 1) * readsPerToken; r++) counts[hostIds[r]]++;
-  }
+  const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
+  const { counts } = slotCountsReference(hostIds as Int32Array, nonPad, readsPerToken, cfg.nKeys * cfg.nKeys);
   const { slots, scores } = selectTopT(tfidfScores(counts, background, settings.ranking ?? 'tfidf'), settings.t);
 
   const indices = tf.tensor2d(slots, [slots.length, 1], 'int32');
