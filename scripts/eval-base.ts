@@ -13,7 +13,7 @@
  */
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import '../src/gpu/wasm-kernel-fixes';
 import { RELATIONS, RELATION_INFO, type Relation } from '../src/facts/relations';
 import { evalTemplates, scoringParts } from '../src/facts/templates';
 import type { Fact } from '../src/facts/fact';

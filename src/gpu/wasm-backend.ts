@@ -3,6 +3,7 @@
  * time), so Vite emits them as assets via ?url imports; in Node the package finds them on disk.
  */
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import './wasm-kernel-fixes';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';

@@ -3,7 +3,7 @@
  * test/model-golden.ts for what is compared and the tolerances) on tfjs's cpu and wasm backends.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import '../../src/gpu/wasm-kernel-fixes';
 import { describe, expect, it } from 'vitest';
 import { checkGolden, loadShippedModel, readGolden } from '../model-golden';
 

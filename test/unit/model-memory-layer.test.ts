@@ -4,7 +4,7 @@
  * and sparse row gradients equal to the dense gradient's rows (without ever building the dense one in the model).
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import '../../src/gpu/wasm-kernel-fixes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { productKeyLookup, sparseRowGradient, valueReadTf } from '../../src/model/memory-layer';
 import { seededRandom } from '../seeded-random';

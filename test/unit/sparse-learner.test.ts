@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import '../../src/gpu/wasm-kernel-fixes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
