@@ -7,6 +7,10 @@
  *   does not reach XNNPACK's fast kernel. Every linear layer of the model (torch [out, in] layout) and every
  *   matMul in the backward pass hits that path, so the fix transposes B first (one copy, O(size of B)) and
  *   runs the fast kernel. Results are the same products summed in the same order per output element.
+ * - GatherV2 of whole rows (axis 0, no batch dims) from a 2-D table: the wasm kernel copies element by element
+ *   through generic strides (~100 ms for 20,480 rows of 128 floats, the memory read of one teaching batch);
+ *   copying each row as one block of the wasm heap takes a few ms. Out-of-range indices are refused with
+ *   the wasm kernel's own message.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -14,6 +18,33 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
 interface WasmBackendLike {
   disposeData(dataId: object): void;
+  readSync(dataId: object): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array;
+}
+
+function fastGatherRows(original: KernelFunc): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = attrs as { axis: number; batchDims: number };
+    const rows = x.shape[0];
+    const width = x.shape[1] ?? 0;
+    if (x.shape.length !== 2 || (axis !== 0 && axis !== -2) || batchDims !== 0 || width < 16 || (x.dtype !== 'float32' && x.dtype !== 'int32')) {
+      return original({ inputs, backend, attrs });
+    }
+    const wasm = backend as unknown as WasmBackendLike;
+    const ids = wasm.readSync(indices.dataId);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      tf.util.assert(id >= 0 && id <= rows - 1, () => `GatherV2: the index value ${id} is not in [0, ${rows - 1}]`);
+    }
+    const out = wasm.makeOutput([...indices.shape, width], x.dtype);
+    if (ids.length === 0) return out;
+    const source = wasm.typedArrayFromHeap(x);
+    const target = wasm.typedArrayFromHeap(out);
+    for (let i = 0; i < ids.length; i++) target.set(source.subarray(ids[i] * width, (ids[i] + 1) * width), i * width);
+    return out;
+  };
 }
 
 function fastBatchMatMul(original: KernelFunc): KernelFunc {
@@ -39,6 +70,9 @@ function install(): void {
   if (!matMul) return; // the wasm backend did not register (should not happen after the import above)
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
   tf.registerKernel({ ...matMul, kernelFunc: fastBatchMatMul(matMul.kernelFunc) });
+  const gather = tf.getKernel(tf.GatherV2, 'wasm')!;
+  tf.unregisterKernel(tf.GatherV2, 'wasm');
+  tf.registerKernel({ ...gather, kernelFunc: fastGatherRows(gather.kernelFunc) });
   installed = true;
 }
 
