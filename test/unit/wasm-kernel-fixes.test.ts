@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import '../../src/gpu/wasm-kernel-fixes';
 import { seededRandom } from '../seeded-random';
 
-async function onBackend<T>(name: string, f: () => tf.Tensor): Promise<{ data: Float32Array | Int32Array; shape: number[] }> {
+async function onBackend(name: string, f: () => tf.Tensor): Promise<{ data: Float32Array | Int32Array; shape: number[] }> {
   await tf.setBackend(name);
   const out = f();
   const result = { data: (await out.data()) as Float32Array, shape: out.shape };
@@ -25,7 +25,7 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     for (const [sa, sb, ta, tb] of cases) {
       const a = values(sa.reduce((x, y) => x * y));
       const b = values(sb.reduce((x, y) => x * y));
-      const run = () => tf.matMul(tf.tensor(a, sa) as tf.Tensor2D, tf.tensor(b, sb) as tf.Tensor2D, ta, tb);
+      const run = () => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb);
       const cpu = await onBackend('cpu', run);
       const wasm = await onBackend('wasm', run);
       expect(wasm.shape).toEqual(cpu.shape);
