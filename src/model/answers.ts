@@ -15,6 +15,8 @@ export interface AnswerScore {
   readonly hit: boolean;
   /** sum of log-probabilities of the answer tokens */
   readonly logprob: number;
+  /** log-probability of each answer token */
+  readonly tokenLogprobs: number[];
 }
 
 /** Teacher-forced exact match and answer log-probability for each item. */
@@ -28,20 +30,29 @@ export async function scoreAnswers(model: EngramModel, items: readonly AnswerIte
     const V = model.cfg.vocabSize;
     const input = tf.tensor2d(tokens, [B, T], 'int32');
     const result = model.forward(input, opts);
-    const [argmax, logp] = tf.tidy(() => [tf.argMax(result.logits, -1), tf.logSoftmax(result.logits, -1)]);
+    // Only the answer positions' log-probabilities leave the backend (not the whole [B, T, V] table).
+    const flat: number[] = [];
+    chunk.forEach((it, b) => it.answer.forEach((tok, j) => flat.push((b * T + it.prompt.length - 1 + j) * V + tok)));
+    const [argmax, picked] = tf.tidy(() => [
+      tf.argMax(result.logits, -1),
+      tf.gather(tf.logSoftmax(result.logits, -1).reshape([-1]), tf.tensor1d(flat, 'int32')),
+    ]);
     const am = (await argmax.data()) as Int32Array;
-    const lp = (await logp.data()) as Float32Array;
-    tf.dispose([input, argmax, logp]);
+    const lp = (await picked.data()) as Float32Array;
+    tf.dispose([input, argmax, picked]);
     disposeForward(result);
+    let next = 0;
     chunk.forEach((it, b) => {
       let hit = true;
       let logprob = 0;
-      it.answer.forEach((tok, j) => {
+      const tokenLogprobs = it.answer.map((tok, j) => {
         const at = b * T + it.prompt.length - 1 + j;
         if (am[at] !== tok) hit = false;
-        logprob += lp[at * V + tok];
+        const value = lp[next++];
+        logprob += value;
+        return value;
       });
-      out.push({ hit, logprob });
+      out.push({ hit, logprob, tokenLogprobs });
     });
   }
   return out;
@@ -80,4 +91,43 @@ export async function greedyDecodeWithProbs(
     seq.push(id);
   }
   return { ids, probs };
+}
+
+/**
+ * Greedy continuations of many prompts at once: one forward pass of the padded batch per generated token,
+ * each row reading its own last position (right padding keeps earlier positions causal-exact). A row stops at
+ * a `stop` id, after maxTokens, or at the context length.
+ */
+export async function greedyDecodeBatch(
+  model: EngramModel,
+  prompts: readonly (readonly number[])[],
+  maxTokens: number,
+  stop: readonly number[] = [],
+  opts: ForwardOptions & { batchSize?: number } = {},
+): Promise<number[][]> {
+  const out: number[][] = prompts.map(() => []);
+  const bs = opts.batchSize ?? 64;
+  for (let start = 0; start < prompts.length; start += bs) {
+    const rows = prompts.slice(start, start + bs).map((p, i) => ({ seq: [...p], index: start + i, done: false }));
+    for (let step = 0; step < maxTokens; step++) {
+      const active = rows.filter((r) => !r.done && r.seq.length < model.cfg.context);
+      if (active.length === 0) break;
+      const { tokens, B, T } = padBatch(active.map((r) => r.seq), model.cfg.padId);
+      const input = tf.tensor2d(tokens, [B, T], 'int32');
+      const result = model.forward(input, opts);
+      const argmax = tf.argMax(result.logits, -1); // [B, T]
+      const am = (await argmax.data()) as Int32Array;
+      tf.dispose([input, argmax]);
+      disposeForward(result);
+      active.forEach((r, b) => {
+        const id = am[b * T + r.seq.length - 1];
+        if (stop.includes(id)) r.done = true;
+        else {
+          r.seq.push(id);
+          out[r.index].push(id);
+        }
+      });
+    }
+  }
+  return out;
 }
