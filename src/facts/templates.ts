@@ -240,10 +240,10 @@ export function renderTemplate(template: Template, fact: Fact): string {
   return prompt + answer + suffix;
 }
 
+// One pass with a replacer function: a string replacement would expand "$&" or "$'" inside a typed name, and a
+// second pass would rewrite a "{a}" that a name happens to contain.
 function fill(head: string, fact: Fact): string {
-  return head
-    .replaceAll('{S}', fact.subject)
-    .replaceAll('{a}', indefiniteArticle(fact.object));
+  return head.replace(/\{S\}|\{a\}/g, (slot) => (slot === '{S}' ? fact.subject : indefiniteArticle(fact.object)));
 }
 
 function assertRelation(template: Template, fact: Fact): void {
@@ -257,27 +257,31 @@ function assertRelation(template: Template, fact: Fact): void {
  * Tamsin.") back into a fact. Returns null when no template matches. The app uses it for free-form input.
  */
 export function parseStatement(sentence: string): Fact | null {
-  const text = sentence.trim();
-  for (const template of templatesBySpecificity()) {
+  allBySpecificity ??= bySpecificity(RELATIONS.flatMap((r) => TEMPLATES[r]));
+  return matchTemplates(sentence.trim(), allBySpecificity)?.fact ?? null;
+}
+
+/** The first of `templates` whose pattern matches the whole text, and the fact it reads; null when none does. */
+export function matchTemplates(text: string, templates: readonly Template[]): { template: Template; fact: Fact } | null {
+  for (const template of templates) {
     const match = templatePattern(template).exec(text);
     if (match?.groups) {
       const subject = match.groups.S.trim();
       const object = match.groups.O.trim();
-      if (subject && object) return { subject, relation: template.relation, object };
+      if (subject && object) return { template, fact: { subject, relation: template.relation, object } };
     }
   }
   return null;
 }
 
-let bySpecificity: readonly Template[] | undefined;
+let allBySpecificity: readonly Template[] | undefined;
 
-// Most literal text first, so "{S} is a city in {O}." wins over the looser "{S} is {a} {O}.".
-function templatesBySpecificity(): readonly Template[] {
-  bySpecificity ??= RELATIONS.flatMap((r) => TEMPLATES[r])
+/** Most literal text first, so "{S} is a city in {O}." wins over the looser "{S} is {a} {O}.". */
+export function bySpecificity(templates: readonly Template[]): Template[] {
+  return templates
     .map((t) => ({ t, literal: t.text.replace(/\{[SOa]\}/g, '').length }))
     .sort((x, y) => y.literal - x.literal || x.t.id.localeCompare(y.t.id))
     .map(({ t }) => t);
-  return bySpecificity;
 }
 
 const patternCache = new Map<string, RegExp>();
