@@ -1,0 +1,63 @@
+/**
+ * The paper's Pareto figure as a standalone SVG: learning (new-fact recall, up) against forgetting (retention
+ * relative drop, right), one point per method and setting. Written by hand: a scatter with axes and a legend
+ * is ~60 lines of SVG, and a plotting dependency would need a DOM in Node.
+ */
+interface Point {
+  method: string;
+  label: string;
+  recall: number;
+  retention_drop: number;
+}
+
+const COLORS: Record<string, string> = {
+  sparse: '#1f77b4',
+  'sparse-tf': '#17becf',
+  'sparse-all': '#9467bd',
+  'sparse-stream': '#8c564b',
+  'sparse-adamw': '#7f7f7f',
+  full: '#d62728',
+  lora: '#ff7f0e',
+};
+
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function paretoSvg(points: readonly Point[], title: string): string {
+  const W = 640;
+  const H = 420;
+  const left = 60;
+  const right = 190;
+  const top = 40;
+  const bottom = 50;
+  const maxDrop = Math.max(0.1, ...points.map((p) => p.retention_drop)) * 1.05;
+  const x = (drop: number) => left + (Math.max(0, drop) / maxDrop) * (W - left - right);
+  const y = (recall: number) => top + (1 - recall) * (H - top - bottom);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${left}" y="22" font-size="14" font-weight="bold">Learning vs forgetting (${escapeXml(title)})</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const v = i / 5;
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
+    parts.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${(v * 100).toFixed(0)}%</text>`);
+    const d = (maxDrop * i) / 5;
+    parts.push(`<line x1="${x(d)}" x2="${x(d)}" y1="${top}" y2="${H - bottom}" stroke="#eee"/>`);
+    parts.push(`<text x="${x(d)}" y="${H - bottom + 16}" text-anchor="middle">${(d * 100).toFixed(0)}%</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${H - bottom}" stroke="#333"/>`);
+  parts.push(`<line x1="${left}" x2="${W - right}" y1="${H - bottom}" y2="${H - bottom}" stroke="#333"/>`);
+  parts.push(`<text x="${(left + W - right) / 2}" y="${H - 12}" text-anchor="middle">retention drop on the probe (relative; left is better)</text>`);
+  parts.push(`<text transform="translate(16 ${(top + H - bottom) / 2}) rotate(-90)" text-anchor="middle">new-fact recall (exact match; up is better)</text>`);
+  for (const p of points) {
+    const color = COLORS[p.method] ?? '#000';
+    parts.push(`<circle cx="${x(p.retention_drop).toFixed(1)}" cy="${y(p.recall).toFixed(1)}" r="5" fill="${color}" fill-opacity="0.8"><title>${escapeXml(p.label)}: recall ${(p.recall * 100).toFixed(1)}%, drop ${(p.retention_drop * 100).toFixed(1)}%</title></circle>`);
+  }
+  const methods = [...new Set(points.map((p) => p.method))];
+  methods.forEach((m, i) => {
+    const ly = top + 10 + i * 20;
+    parts.push(`<circle cx="${W - right + 20}" cy="${ly}" r="5" fill="${COLORS[m] ?? '#000'}"/>`);
+    parts.push(`<text x="${W - right + 32}" y="${ly + 4}">${escapeXml(m)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

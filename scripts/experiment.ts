@@ -1,0 +1,318 @@
+/**
+ * The paper's learning-versus-forgetting comparison (Lin et al. 2025, Fig. / Table of held-out QA F1 drop),
+ * headless, with the same model / learn / eval code as the browser. Streams one teach pack through every
+ * method from the same base checkpoint and reports, per method and setting: new-fact recall on the eval-only
+ * question, retention on the probe (relative drop), held-out NLL before/after, multiple-choice accuracy,
+ * parameters written per step and ms per step; then a matched-learning comparison. Writes JSON, CSV and an
+ * SVG of learning against retention (one point per method and setting).
+ *
+ *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
+ *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--seed 1]
+ *     [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--heldout-tokens 4096]
+ *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
+ *
+ * --t / --lr / --steps override every listed method's defaults; --sweep runs each listed method once per value.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import '../src/gpu/wasm-kernel-fixes';
+import { PACK_NAMES, type Fact } from '../src/facts/fact';
+import { RELATIONS, type Relation } from '../src/facts/relations';
+import { loadCheckpoint } from '../src/model/checkpoint';
+import { directorySource } from '../src/model/checkpoint-node';
+import { EngramModel } from '../src/model/transformer';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { buildTeachingBatch } from '../src/learn/teaching-batch';
+import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
+import { evaluate, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
+import { scoreFacts, summarize } from '../src/eval/fact-recall';
+import { heldoutWindows } from '../src/eval/heldout-nll';
+import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
+import { seededShuffle } from './experiment-facts';
+import { paretoSvg } from './experiment-plot';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '200' },
+    pack: { type: 'string', default: 'mixed' },
+    facts: { type: 'string' },
+    methods: { type: 'string', default: 'sparse,sparse-tf,sparse-all,sparse-stream,sparse-adamw,full,lora' },
+    t: { type: 'string' },
+    lr: { type: 'string' },
+    steps: { type: 'string' },
+    batch: { type: 'string', default: '8' },
+    seed: { type: 'string', default: '1' },
+    sweep: { type: 'string' },
+    'eval-every': { type: 'string', default: '50' },
+    probe: { type: 'string', default: '480' },
+    'heldout-tokens': { type: 'string', default: '4096' },
+    json: { type: 'string', default: 'experiments/latest.json' },
+    csv: { type: 'string', default: 'experiments/latest.csv' },
+    svg: { type: 'string', default: 'experiments/latest.svg' },
+    backend: { type: 'string', default: 'wasm' },
+    model: { type: 'string', default: 'public/model' },
+  },
+  strict: true,
+});
+
+function int(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+function num(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+function fail(message: string): never {
+  console.error(`experiment: ${message}`);
+  process.exit(2);
+}
+
+/** Facts from a JSONL file of {"subject","relation","object"}: every line checked, every problem named. */
+function readFactsFile(path: string): Fact[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    fail(`cannot read --facts file ${path}`);
+  }
+  const facts: Fact[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      problems.push(`line ${i + 1}: not JSON`);
+      return;
+    }
+    const { subject, relation, object } = record;
+    if (typeof subject !== 'string' || !subject.trim() || typeof object !== 'string' || !object.trim()) {
+      problems.push(`line ${i + 1}: needs non-empty "subject" and "object" strings`);
+    } else if (typeof relation !== 'string' || !RELATIONS.includes(relation as Relation)) {
+      problems.push(`line ${i + 1}: unknown relation ${JSON.stringify(relation)} (known: ${RELATIONS.join(', ')})`);
+    } else facts.push({ subject: subject.trim(), relation: relation as Relation, object: object.trim() });
+  });
+  if (problems.length > 0) fail(`${path} has ${problems.length} bad line(s):\n  ${problems.slice(0, 10).join('\n  ')}`);
+  if (facts.length === 0) fail(`${path} has no facts`);
+  return facts;
+}
+
+function packFacts(pack: string, n: number, seed: number): Fact[] {
+  const read = (name: string) =>
+    readFileSync(`public/data/packs/${name}.jsonl`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Fact);
+  if (pack === 'mixed') {
+    // Round-robin over the three packs, each shuffled: equal thirds of real-unseen, counterfactual, invented.
+    const packs = PACK_NAMES.map((name, i) => seededShuffle(read(name), seed + i));
+    const out: Fact[] = [];
+    for (let i = 0; out.length < n && i < Math.max(...packs.map((p) => p.length)); i++) {
+      for (const p of packs) if (i < p.length && out.length < n) out.push(p[i]);
+    }
+    return out;
+  }
+  if (!(PACK_NAMES as readonly string[]).includes(pack)) fail(`unknown --pack "${pack}" (known: mixed, ${PACK_NAMES.join(', ')})`);
+  return seededShuffle(read(pack), seed).slice(0, n);
+}
+
+interface Run {
+  method: MethodId;
+  label: string;
+  settings: MethodSettings;
+}
+
+function plannedRuns(): Run[] {
+  const ids = args.methods!.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = new Set(availableMethods().map((m) => m.id));
+  for (const id of ids) if (!known.has(id as MethodId)) fail(`method "${id}" is not available (available: ${[...known].join(', ')})`);
+  const overrides: MethodSettings = {};
+  if (args.t) overrides.t = int('t', args.t);
+  if (args.lr) overrides.lr = num('lr', args.lr);
+  if (args.steps) overrides.steps = int('steps', args.steps);
+  let sweep: { key: keyof MethodSettings; values: number[] } | null = null;
+  if (args.sweep) {
+    const m = /^(t|lr|steps|rank)=(.+)$/.exec(args.sweep);
+    if (!m) fail(`--sweep must look like lr=1,10,100 (keys: t, lr, steps, rank), got "${args.sweep}"`);
+    sweep = { key: m[1] as keyof MethodSettings, values: m[2].split(',').map((v) => num('sweep', v)) };
+  }
+  const runs: Run[] = [];
+  for (const id of ids as MethodId[]) {
+    const spec = methodSpec(id);
+    for (const value of sweep ? sweep.values : [undefined]) {
+      const settings = { ...spec.defaults, ...overrides, ...(sweep && value !== undefined ? { [sweep.key]: value } : {}) };
+      runs.push({ method: id, label: '', settings });
+    }
+  }
+  return runs;
+}
+
+interface RunResult {
+  name: string;
+  method: MethodId;
+  label: string;
+  settings: MethodSettings;
+  recall: number;
+  recall_f1: number;
+  retention_before: number;
+  retention_after: number;
+  retention_drop: number;
+  nll_before: number;
+  nll_after: number;
+  multiple_choice: number | null;
+  params_per_step: number;
+  ms_per_step: number;
+  curve: { facts: number; recall: number; retention: number }[];
+  errors: number;
+}
+
+async function main() {
+  const n = int('n', args.n);
+  const seed = int('seed', args.seed);
+  const paraphrases = int('batch', args.batch);
+  const evalEvery = int('eval-every', args['eval-every']);
+  const runs = plannedRuns();
+  await tf.setBackend(args.backend!);
+  await tf.ready();
+  const started = Date.now();
+  const ckpt = await loadCheckpoint(directorySource(args.model!));
+  const tok = loadTokenizer(readFileSync(`${args.model}/tokenizer.json`, 'utf8'));
+  const background = ckpt.backgroundDf ? { df: Uint32Array.from(ckpt.backgroundDf), numBatches: ckpt.manifest.background!.batches } : null;
+  const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
+  const probe = probeSubset(parseRetentionProbe(readFileSync('public/data/retention-probe.jsonl', 'utf8')), int('probe', args.probe));
+  const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
+  const suite: EvalSuite = {
+    tokenizer: tok,
+    probe,
+    heldout: heldoutWindows(readFileSync('public/data/heldout.jsonl', 'utf8'), tok, ckpt.config.context, int('heldout-tokens', args['heldout-tokens'])),
+    distractorPool: [...kb, ...facts],
+  };
+  const quickProbe = probeSubset(probe, Math.min(120, probe.length));
+  const device = `tfjs ${tf.getBackend()} (Node ${process.version}, ${process.arch})`;
+  console.log(`experiment: ${facts.length} facts (${args.facts ?? `pack ${args.pack}`}, seed ${seed}), ${paraphrases} paraphrases per fact, ${runs.length} run(s); probe ${probe.length} facts; backend ${device}`);
+
+  const baseModel = EngramModel.fromCheckpoint(ckpt);
+  const base = await evaluate(baseModel, suite, facts);
+  baseModel.dispose();
+  console.log(`base model: recall ${pct(base.recall.exactMatch)} of the stream before teaching, retention ${pct(base.retention.exactMatch)}, NLL ${base.nll!.mean.toFixed(3)}, multiple choice ${pct(base.multipleChoice ?? 0)} (${(base.ms / 1000).toFixed(0)} s)`);
+
+  const results: RunResult[] = [];
+  for (const [r, run] of runs.entries()) {
+    const model = EngramModel.fromCheckpoint(ckpt);
+    const learner = createLearner(run.method, model, background, run.settings);
+    const curve: RunResult['curve'] = [];
+    let ms = 0;
+    let params = 0;
+    let errors = 0;
+    const runStart = Date.now();
+    for (const [i, fact] of facts.entries()) {
+      try {
+        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases }));
+        ms += report.ms;
+        params += report.paramsTouched;
+      } catch (error) {
+        errors++;
+        console.error(`\n  fact ${i + 1} (${fact.subject} / ${fact.relation}) failed: ${(error as Error).message}`);
+      }
+      const done = i + 1;
+      const eta = ((Date.now() - runStart) / done) * (facts.length - done);
+      process.stderr.write(`\r[${r + 1}/${runs.length}] ${learner.label}: fact ${done}/${facts.length}, ${(ms / done).toFixed(0)} ms/step, ETA ${(eta / 1000).toFixed(0)} s   `);
+      if (done % evalEvery === 0 && done < facts.length) {
+        const recall = summarize(await scoreFacts(model, tok, facts.slice(0, done))).exactMatch;
+        const retention = summarize(await scoreFacts(model, tok, quickProbe)).exactMatch;
+        curve.push({ facts: done, recall, retention });
+      }
+    }
+    process.stderr.write('\n');
+    const after: EvalSnapshot = await evaluate(model, suite, facts);
+    curve.push({ facts: facts.length, recall: after.recall.exactMatch, retention: after.retention.exactMatch });
+    const result: RunResult = {
+      name: learner.label,
+      method: run.method,
+      label: learner.label,
+      settings: run.settings,
+      recall: after.recall.exactMatch,
+      recall_f1: after.recall.f1,
+      retention_before: base.retention.exactMatch,
+      retention_after: after.retention.exactMatch,
+      retention_drop: relativeDrop(base.retention.exactMatch, after.retention.exactMatch),
+      nll_before: base.nll!.mean,
+      nll_after: after.nll!.mean,
+      multiple_choice: after.multipleChoice,
+      params_per_step: Math.round(params / Math.max(1, facts.length - errors)),
+      ms_per_step: ms / Math.max(1, facts.length - errors),
+      curve,
+      errors,
+    };
+    results.push(result);
+    learner.dispose();
+    model.dispose();
+    console.log(`  ${result.label}: recall ${pct(result.recall)}, retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
+  }
+
+  printTable(results, base, device);
+  printMatched(results);
+  const out = {
+    facts: facts.length,
+    source: args.facts ?? `pack:${args.pack}`,
+    seed,
+    paraphrases,
+    device,
+    base: { recall: base.recall.exactMatch, retention: base.retention.exactMatch, nll: base.nll!.mean, nll_per_domain: base.nll!.perDomain, multiple_choice: base.multipleChoice },
+    methods: results,
+    minutes: (Date.now() - started) / 60000,
+  };
+  for (const file of [args.json, args.csv, args.svg]) if (file) mkdirSync(dirname(file), { recursive: true });
+  if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
+  if (args.csv) writeFileSync(args.csv, toCsv(results));
+  if (args.svg) writeFileSync(args.svg, paretoSvg(results, `${facts.length} facts, ${args.facts ? 'custom facts' : `${args.pack} pack`}`));
+  console.log(`\nwrote ${[args.json, args.csv, args.svg].filter(Boolean).join(', ')} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function printTable(results: RunResult[], base: EvalSnapshot, device: string): void {
+  console.log(`\n| method | recall EM | recall F1 | retention after | retention drop | NLL before -> after | multiple choice | params / step | ms / step |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|`);
+  console.log(`| base model (before teaching) | ${pct(base.recall.exactMatch)} | ${pct(base.recall.f1)} | ${pct(base.retention.exactMatch)} | - | ${base.nll!.mean.toFixed(3)} | ${pct(base.multipleChoice ?? 0)} | - | - |`);
+  for (const r of results) {
+    console.log(
+      `| ${r.label} | ${pct(r.recall)} | ${pct(r.recall_f1)} | ${pct(r.retention_after)} | ${pct(r.retention_drop)} | ${r.nll_before.toFixed(3)} -> ${r.nll_after.toFixed(3)} | ${r.multiple_choice === null ? '-' : pct(r.multiple_choice)} | ${r.params_per_step.toLocaleString('en-US')} | ${r.ms_per_step.toFixed(0)} |`,
+    );
+  }
+  console.log(`(device: ${device})`);
+}
+
+/** For each family, the setting with the least forgetting among those that learn at least 90% as much as the best sparse run. */
+function printMatched(results: RunResult[]): void {
+  const sparse = results.filter((r) => r.method === 'sparse');
+  if (sparse.length === 0) return;
+  const target = Math.max(...sparse.map((r) => r.recall));
+  console.log(`\nmatched learning (recall >= ${pct(0.9 * target)}, 90% of the best sparse run's ${pct(target)}):`);
+  for (const method of [...new Set(results.map((r) => r.method))]) {
+    const own = results.filter((r) => r.method === method);
+    const matched = own.filter((r) => r.recall >= 0.9 * target).sort((a, b) => a.retention_drop - b.retention_drop)[0];
+    if (matched) console.log(`  ${method.padEnd(14)} ${matched.label}: recall ${pct(matched.recall)}, retention drop ${pct(matched.retention_drop)}`);
+    else {
+      const best = own.sort((a, b) => b.recall - a.recall)[0];
+      console.log(`  ${method.padEnd(14)} never reached it: best ${best.label} recall ${pct(best.recall)}, retention drop ${pct(best.retention_drop)}`);
+    }
+  }
+}
+
+function toCsv(results: RunResult[]): string {
+  const cols = ['name', 'method', 'recall', 'recall_f1', 'retention_before', 'retention_after', 'retention_drop', 'nll_before', 'nll_after', 'multiple_choice', 'params_per_step', 'ms_per_step', 'errors'] as const;
+  const quote = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v ?? ''));
+  return [cols.join(','), ...results.map((r) => cols.map((c) => quote(r[c])).join(','))].join('\n') + '\n';
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+/**
+ * The methods a stream can be taught with, by id, with their defaults: the one place `npm run experiment` and
+ * the app's method race build learners from. Defaults are the calibrated settings recorded in README
+ * ("Learning versus forgetting").
+ */
+import type { EngramModel } from '../model/transformer';
+import type { Learner } from './learner';
+import { SparseMemoryLearner, type SparseSettings } from './sparse-learner';
+import type { BackgroundStats } from './tfidf';
+
+export const METHOD_IDS = ['sparse', 'sparse-tf', 'sparse-all', 'sparse-stream', 'sparse-adamw', 'full', 'lora'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
+
+/** Every setting any method takes; each method reads the ones it knows. */
+export interface MethodSettings {
+  t?: number;
+  lr?: number;
+  steps?: number;
+  rank?: number;
+  alpha?: number;
+  weightDecay?: number;
+}
+
+export interface MethodSpec {
+  readonly id: MethodId;
+  readonly family: 'sparse' | 'full' | 'lora';
+  readonly description: string;
+  readonly defaults: Readonly<MethodSettings>;
+  create(model: EngramModel, background: BackgroundStats | null, settings: MethodSettings): Learner;
+}
+
+function sparse(id: MethodId, description: string, extra: Partial<SparseSettings>, defaults: MethodSettings): MethodSpec {
+  return {
+    id,
+    family: 'sparse',
+    description,
+    defaults,
+    create: (model, background, s) => new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay, ...extra }),
+  };
+}
+
+const registry = new Map<MethodId, MethodSpec>();
+for (const spec of [
+  sparse('sparse', 'sparse memory finetuning: TF-IDF top-t value rows, SGD', {}, { t: 500, lr: 10, steps: 1 }),
+  sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, { t: 500, lr: 10, steps: 1 }),
+  sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 10, steps: 1 }),
+  sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 10, steps: 1 }),
+  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 0.1, steps: 1, weightDecay: 0.1 }),
+]) {
+  registry.set(spec.id, spec);
+}
+
+/** Baseline learners register themselves here (full-finetune-learner.ts, lora-learner.ts). */
+export function registerMethod(spec: MethodSpec): void {
+  registry.set(spec.id, spec);
+}
+
+export function methodSpec(id: string): MethodSpec {
+  const spec = registry.get(id as MethodId);
+  if (!spec) throw new Error(`unknown method "${id}"; known: ${[...registry.keys()].join(', ')}`);
+  return spec;
+}
+
+export function availableMethods(): MethodSpec[] {
+  return METHOD_IDS.filter((id) => registry.has(id)).map((id) => registry.get(id)!);
+}
+
+export function createLearner(id: MethodId, model: EngramModel, background: BackgroundStats | null, settings: MethodSettings = {}): Learner {
+  const spec = methodSpec(id);
+  return spec.create(model, background, { ...spec.defaults, ...settings });
+}
