@@ -45,7 +45,7 @@ for (const spec of [
   sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, { t: 500, lr: 10, steps: 1 }),
   sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 10, steps: 1 }),
   sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 10, steps: 1 }),
-  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 0.1, steps: 1, weightDecay: 0.1 }),
+  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 1, steps: 1, weightDecay: 0.1 }),
 ]) {
   registry.set(spec.id, spec);
 }
