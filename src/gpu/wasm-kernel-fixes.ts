@@ -11,10 +11,12 @@
  *   through generic strides (~100 ms for 20,480 rows of 128 floats, the memory read of one teaching batch);
  *   copying each row as one block of the wasm heap takes a few ms. Out-of-range indices are refused with
  *   the wasm kernel's own message.
+ * - UnsortedSegmentSum is missing, and tf.gather's gradient needs it (wasm-segment-sum.ts registers it).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import './wasm-segment-sum';
 
 interface WasmBackendLike {
   disposeData(dataId: object): void;

@@ -3,6 +3,7 @@
  * Rows are right-padded single documents, so a causal mask alone keeps real tokens from seeing pads.
  */
 import * as tf from '@tensorflow/tfjs';
+import { linear, type LinearAdapters } from './linear';
 
 export interface AttentionWeights {
   /** [3D, D] torch Linear layout (out x in): q, k, v stacked. */
@@ -19,14 +20,16 @@ export function causalMask(T: number): tf.Tensor2D {
   });
 }
 
-/** x [B, T, D] -> [B, T, D] */
-export function attention(x: tf.Tensor3D, w: AttentionWeights, nHeads: number, mask: tf.Tensor2D): tf.Tensor3D {
+/**
+ * x [B, T, D] -> [B, T, D]. `prefix` names the block's parameters ("blocks.0.") for `adapters`.
+ */
+export function attention(x: tf.Tensor3D, w: AttentionWeights, nHeads: number, mask: tf.Tensor2D, adapters?: LinearAdapters, prefix = ''): tf.Tensor3D {
   const [B, T, D] = x.shape;
   const hd = D / nHeads;
-  const qkv = tf.matMul(x.reshape([B * T, D]), w.qkv, false, true).reshape([B, T, 3, nHeads, hd]); // [B, T, 3, h, hd]
+  const qkv = linear(x.reshape([B * T, D]), w.qkv, `${prefix}attn.qkv`, adapters).reshape([B, T, 3, nHeads, hd]); // [B, T, 3, h, hd]
   const [q, k, v] = tf.unstack(qkv.transpose([2, 0, 3, 1, 4]), 0) as tf.Tensor4D[]; // each [B, h, T, hd]
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask); // [B, h, T, T]
   const y = tf.matMul(tf.softmax(scores), v); // [B, h, T, hd]
   const merged = y.transpose([0, 2, 1, 3]).reshape([B * T, D]);
-  return tf.matMul(merged, w.proj, false, true).reshape([B, T, D]) as tf.Tensor3D;
+  return linear(merged as tf.Tensor2D, w.proj, `${prefix}attn.proj`, adapters).reshape([B, T, D]) as tf.Tensor3D;
 }

@@ -13,9 +13,14 @@
  * Gradients never reach V densely: the read is not differentiated w.r.t. V at all. A learner taps the read
  * with `readDelta` (dL/dy, [M, Dv]) and turns it into gradients for chosen rows only with
  * `sparseRowGradient`, which builds a [t, M] weight matrix on the CPU and multiplies: t x Dv floats, whatever N.
+ *
+ * The query projection, keys, w1 and w2 are differentiable as ordinary tf ops, except the top-K selection:
+ * tfjs has no TopK gradient, and the int32 slot ids would sit on the tape. `differentiableLookup` runs the
+ * same lookup inside a custom gradient (productKeyLookupWithGrad) for the baselines that train them.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
+import { linear, type LinearAdapters } from './linear';
 
 export interface MemoryWeights {
   /** [H*Kd, D] (torch Linear layout), BatchNorm folded. */
@@ -89,22 +94,72 @@ export function valueReadTf(values: tf.Tensor2D, ids: tf.Tensor3D, weights: tf.T
   });
 }
 
+/**
+ * productKeyLookup with a gradient from the read weights to the queries and the keys, as PyTorch's topk gives
+ * it: the selection is piecewise constant, and each kept score best[m,h,j] = q1.K1[a] + q2.K2[b] (a, b the two
+ * halves of slot ids[m,h,j]) passes its gradient to both halves' queries and to sub-keys a and b. The forward
+ * values are productKeyLookup's, bit for bit. The slot ids are computed inside the custom op (never on the tape:
+ * int32 tensors have no gradient) and handed out kept: the caller disposes them, as forward()'s reads.
+ */
+export function productKeyLookupWithGrad(queries: tf.Tensor3D, keys: tf.Tensor4D, k: number): { ids: tf.Tensor3D; weights: tf.Tensor3D } {
+  let ids: tf.Tensor3D | undefined;
+  const lookup = tf.customGrad((q, subKeys, save) => {
+    const r = productKeyLookup(q as tf.Tensor3D, subKeys as tf.Tensor4D, k);
+    ids = tf.keep(r.ids);
+    (save as tf.GradSaveFunc)([q as tf.Tensor, subKeys as tf.Tensor, r.ids, r.weights]);
+    return { value: r.weights, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => lookupGradient(dy as tf.Tensor3D, saved) };
+  });
+  const weights = lookup(queries, keys) as tf.Tensor3D;
+  return { ids: ids!, weights };
+}
+
+/** dL/dweights [M, H, K] -> [dL/dqueries [M, H, Kd], dL/dkeys [H, 2, nKeys, Kd/2]]. */
+function lookupGradient(dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] {
+  const [queries, keys, ids, weights] = saved as [tf.Tensor3D, tf.Tensor4D, tf.Tensor3D, tf.Tensor3D];
+  const [M, H, Kd] = queries.shape;
+  const K = ids.shape[2];
+  const nKeys = keys.shape[2];
+  const half = Kd / 2;
+  const dBest = tf.mul(weights, tf.sub(dy, tf.sum(tf.mul(dy, weights), -1, true))); // softmax backward, [M, H, K]
+  // Row of each kept sub-key in keys viewed as [H*2*nKeys, half]: (h*2 + c) * nKeys + (a for c = 0, b for c = 1).
+  const nk = tf.scalar(nKeys, 'int32');
+  const headBase = tf.mul(tf.range(0, H, 1, 'int32'), tf.scalar(2 * nKeys, 'int32')).reshape([1, H, 1]); // [1, H, 1]
+  const rowA = tf.add(headBase, tf.floorDiv(ids, nk));
+  const rowB = tf.add(tf.add(headBase, nk), tf.mod(ids, nk));
+  const rows = tf.stack([rowA, rowB], 3).reshape([M * H * K * 2]) as tf.Tensor1D; // [M, H, K, 2] flattened
+  const kept = tf.gather(keys.reshape([H * 2 * nKeys, half]), rows).reshape([M * H, K, Kd]); // [M*H, K, Kd]: both halves side by side, as in q
+  const dQueries = tf.matMul(dBest.reshape([M * H, 1, K]), kept).reshape([M, H, Kd]); // [M, H, Kd]
+  const perRead = tf.mul(dBest.reshape([M, H, K, 1, 1]), queries.reshape([M, H, 1, 2, half])); // [M, H, K, 2, half]
+  const dKeys = tf.unsortedSegmentSum(perRead.reshape([M * H * K * 2, half]), rows, H * 2 * nKeys).reshape(keys.shape); // [H, 2, nKeys, half]
+  return [dQueries, dKeys];
+}
+
 export interface MemoryForwardOptions {
   /** Added to the read y ([M, Dv]); differentiate the loss w.r.t. it to get dL/dy for sparse row gradients. */
   readDelta?: tf.Tensor2D;
   /** Ablation: read zeros instead of V (the zero-the-values test of issue 3). */
   zeroValues?: boolean;
   kernels?: MemoryKernels | null;
+  /** Differentiate the lookup w.r.t. queries and keys (productKeyLookupWithGrad); needs the tf-ops path. */
+  differentiableLookup?: boolean;
+  /** Low-rank (or other) additive deltas on the query projection, w1 and w2 (linear.ts). */
+  adapters?: LinearAdapters;
+  /** This layer's parameter name prefix, e.g. "blocks.2.", for `adapters`. */
+  prefix?: string;
 }
 
 /** h [M, D] (already RMS-normalised) -> out [M, D] plus the reads. */
 export function memoryLayer(h: tf.Tensor2D, w: MemoryWeights, values: tf.Tensor2D, cfg: ModelConfig, opts: MemoryForwardOptions = {}): MemoryReadResult {
   const M = h.shape[0];
   const { memHeads: H, keyDim: Kd, topk: K } = cfg;
-  const queries = tf.add(tf.matMul(h, w.queryWeight, false, true), w.queryBias).reshape([M, H, Kd]) as tf.Tensor3D; // [M, H, Kd]
+  const p = opts.prefix ?? '';
+  const queries = tf.add(linear(h, w.queryWeight, `${p}mem.query.weight`, opts.adapters), w.queryBias).reshape([M, H, Kd]) as tf.Tensor3D; // [M, H, Kd]
   let ids: tf.Tensor3D;
   let weights: tf.Tensor3D;
-  if (opts.kernels) {
+  if (opts.differentiableLookup) {
+    if (opts.kernels) throw new Error('memoryLayer: the differentiable lookup runs on tf ops; pass no kernels with it');
+    ({ ids, weights } = productKeyLookupWithGrad(queries, w.keys, K));
+  } else if (opts.kernels) {
     const r = opts.kernels.lookup(queries, w.keys, K);
     ids = r.slotIds;
     weights = r.weights;
@@ -119,8 +174,8 @@ export function memoryLayer(h: tf.Tensor2D, w: MemoryWeights, values: tf.Tensor2
   }
   else y = valueReadTf(values, ids, weights);
   if (opts.readDelta) y = tf.add(y, opts.readDelta);
-  const gate = tf.matMul(h, w.w1, false, true); // [M, Dv]
-  const out = tf.matMul(tf.mul(y, tf.mul(gate, tf.sigmoid(gate))), w.w2, false, true) as tf.Tensor2D; // [M, D]
+  const gate = linear(h, w.w1, `${p}mem.w1`, opts.adapters); // [M, Dv]
+  const out = linear(tf.mul(y, tf.mul(gate, tf.sigmoid(gate))) as tf.Tensor2D, w.w2, `${p}mem.w2`, opts.adapters); // [M, D]
   return { out, ids, weights };
 }
 

@@ -10,14 +10,15 @@ import * as tf from '@tensorflow/tfjs';
 import { attention, causalMask, type AttentionWeights } from './attention';
 import type { Checkpoint } from './checkpoint';
 import type { ModelConfig } from './config';
+import { linear, type LinearAdapters } from './linear';
 import { memoryLayer, type MemoryKernels, type MemoryWeights } from './memory-layer';
 
 interface BlockWeights {
-  readonly ln1: tf.Tensor1D;
-  readonly attn: AttentionWeights;
-  readonly ln2?: tf.Tensor1D;
-  readonly ffn?: { w1: tf.Tensor2D; w3: tf.Tensor2D; w2: tf.Tensor2D };
-  readonly mem?: MemoryWeights;
+  ln1: tf.Tensor1D;
+  attn: AttentionWeights;
+  ln2?: tf.Tensor1D;
+  ffn?: { w1: tf.Tensor2D; w3: tf.Tensor2D; w2: tf.Tensor2D };
+  mem?: MemoryWeights;
 }
 
 export interface ForwardOptions {
@@ -27,6 +28,17 @@ export interface ForwardOptions {
   zeroMemory?: boolean;
   /** WGSL kernels for lookup / value read (webgpu only). */
   kernels?: MemoryKernels | null;
+  /**
+   * Additive adapters on the linear layers (LoRA), keyed by weight parameter name (linear.ts). Default: the
+   * model's own (`model.adapters`); null: none, the base model.
+   */
+  adapters?: LinearAdapters | null;
+  /**
+   * Make the memory lookup differentiable w.r.t. the query projection and the keys (memory-layer.ts,
+   * productKeyLookupWithGrad); the learners that train those set it. The value table is never differentiated
+   * here: use readDeltas.
+   */
+  differentiableLookup?: boolean;
 }
 
 export interface LayerReads {
@@ -56,11 +68,16 @@ export interface HostReads {
 
 export class EngramModel {
   readonly cfg: ModelConfig;
-  readonly tokEmb: tf.Tensor2D;
-  readonly posEmb: tf.Tensor2D;
-  readonly lnF: tf.Tensor1D;
+  private tokEmb: tf.Tensor2D;
+  private posEmb: tf.Tensor2D;
+  private lnF: tf.Tensor1D;
   /** V [N, Dv], shared by all memory layers and heads. A learner may replace rows in place (setValues). */
   values: tf.Tensor2D | null;
+  /**
+   * Adapters every forward pass applies unless ForwardOptions.adapters says otherwise: a LoRA learner installs
+   * its own here, so evaluation and the Ask box see what it taught while the base weights stay untouched.
+   */
+  adapters: LinearAdapters | null = null;
   private readonly blocks: BlockWeights[];
   private readonly masks = new Map<number, tf.Tensor2D>();
 
@@ -108,6 +125,76 @@ export class EngramModel {
     });
   }
 
+  /**
+   * Every trainable tensor by its checkpoint name (tok_emb, pos_emb, blocks.{i}.attn.qkv, ..., mem_values),
+   * in a fixed order. The tensors are the model's own: do not dispose them; replace them with setParameter.
+   */
+  parameters(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>([
+      ['tok_emb', this.tokEmb],
+      ['pos_emb', this.posEmb],
+    ]);
+    this.blocks.forEach((b, i) => {
+      const p = `blocks.${i}.`;
+      out.set(`${p}ln1`, b.ln1);
+      out.set(`${p}attn.qkv`, b.attn.qkv);
+      out.set(`${p}attn.proj`, b.attn.proj);
+      if (b.ln2) out.set(`${p}ln2`, b.ln2);
+      if (b.ffn) {
+        out.set(`${p}ffn.w1`, b.ffn.w1);
+        out.set(`${p}ffn.w3`, b.ffn.w3);
+        out.set(`${p}ffn.w2`, b.ffn.w2);
+      }
+      if (b.mem) {
+        out.set(`${p}mem.query.weight`, b.mem.queryWeight);
+        out.set(`${p}mem.query.bias`, b.mem.queryBias);
+        out.set(`${p}mem.keys`, b.mem.keys);
+        out.set(`${p}mem.w1`, b.mem.w1);
+        out.set(`${p}mem.w2`, b.mem.w2);
+      }
+    });
+    out.set('ln_f', this.lnF);
+    if (this.values) out.set('mem_values', this.values);
+    return out;
+  }
+
+  /**
+   * Replaces the parameter `name` with `tensor` (same shape, float32), which the model then owns, and returns
+   * the tensor it replaced, which the caller now owns (dispose it, or keep it to roll back).
+   */
+  setParameter(name: string, tensor: tf.Tensor): tf.Tensor {
+    const old = this.parameters().get(name);
+    if (!old) throw new Error(`setParameter: the model has no parameter "${name}"`);
+    if (!tf.util.arraysEqual(old.shape, tensor.shape) || tensor.dtype !== 'float32') {
+      throw new Error(`setParameter: "${name}" must be float32 [${old.shape}], got ${tensor.dtype} [${tensor.shape}]`);
+    }
+    const block = /^blocks\.(\d+)\.(.+)$/.exec(name);
+    if (!block) {
+      if (name === 'tok_emb') this.tokEmb = tensor as tf.Tensor2D;
+      else if (name === 'pos_emb') this.posEmb = tensor as tf.Tensor2D;
+      else if (name === 'ln_f') this.lnF = tensor as tf.Tensor1D;
+      else this.values = tensor as tf.Tensor2D; // mem_values, the only other top-level name
+      return old;
+    }
+    const b = this.blocks[Number(block[1])];
+    switch (block[2]) {
+      case 'ln1': b.ln1 = tensor as tf.Tensor1D; break;
+      case 'ln2': b.ln2 = tensor as tf.Tensor1D; break;
+      case 'attn.qkv': b.attn = { ...b.attn, qkv: tensor as tf.Tensor2D }; break;
+      case 'attn.proj': b.attn = { ...b.attn, proj: tensor as tf.Tensor2D }; break;
+      case 'ffn.w1': b.ffn = { ...b.ffn!, w1: tensor as tf.Tensor2D }; break;
+      case 'ffn.w3': b.ffn = { ...b.ffn!, w3: tensor as tf.Tensor2D }; break;
+      case 'ffn.w2': b.ffn = { ...b.ffn!, w2: tensor as tf.Tensor2D }; break;
+      case 'mem.query.weight': b.mem = { ...b.mem!, queryWeight: tensor as tf.Tensor2D }; break;
+      case 'mem.query.bias': b.mem = { ...b.mem!, queryBias: tensor as tf.Tensor1D }; break;
+      case 'mem.keys': b.mem = { ...b.mem!, keys: tensor as tf.Tensor4D }; break;
+      case 'mem.w1': b.mem = { ...b.mem!, w1: tensor as tf.Tensor2D }; break;
+      case 'mem.w2': b.mem = { ...b.mem!, w2: tensor as tf.Tensor2D }; break;
+      default: throw new Error(`setParameter: unhandled parameter "${name}"`);
+    }
+    return old;
+  }
+
   /** Causal masks kept between calls, one per sequence length seen (the only tensors forward() retains). */
   get cachedMaskCount(): number {
     return this.masks.size;
@@ -130,23 +217,28 @@ export class EngramModel {
     if (tokens.dtype !== 'int32') throw new Error(`tokens must be int32, got ${tokens.dtype}`);
     const D = cfg.dModel;
     const mask = this.mask(T);
+    const adapters = (opts.adapters === undefined ? this.adapters : opts.adapters) ?? undefined;
     const reads: LayerReads[] = [];
     const logits = tf.tidy(() => {
       let x = tf.add(tf.gather(this.tokEmb, tokens), this.posEmb.slice([0, 0], [T, D])) as tf.Tensor3D; // [B, T, D]
       let memIndex = 0;
       this.blocks.forEach((blk, layer) => {
-        x = tf.add(x, attention(rmsNorm(x, blk.ln1, cfg.normEps), blk.attn, cfg.nHeads, mask));
+        const prefix = `blocks.${layer}.`;
+        x = tf.add(x, attention(rmsNorm(x, blk.ln1, cfg.normEps), blk.attn, cfg.nHeads, mask, adapters, prefix));
         if (blk.ffn && blk.ln2) {
-          const h = rmsNorm(x, blk.ln2, cfg.normEps).reshape([B * T, D]);
-          const a = tf.matMul(h, blk.ffn.w1, false, true);
-          const g = tf.mul(tf.mul(a, tf.sigmoid(a)), tf.matMul(h, blk.ffn.w3, false, true)); // silu(w1 h) * w3 h
-          x = tf.add(x, tf.matMul(g, blk.ffn.w2, false, true).reshape([B, T, D]));
+          const h = rmsNorm(x, blk.ln2, cfg.normEps).reshape([B * T, D]) as tf.Tensor2D;
+          const a = linear(h, blk.ffn.w1, `${prefix}ffn.w1`, adapters);
+          const g = tf.mul(tf.mul(a, tf.sigmoid(a)), linear(h, blk.ffn.w3, `${prefix}ffn.w3`, adapters)) as tf.Tensor2D; // silu(w1 h) * w3 h
+          x = tf.add(x, linear(g, blk.ffn.w2, `${prefix}ffn.w2`, adapters).reshape([B, T, D]));
         } else if (blk.mem && blk.ln2 && this.values) {
           const h = rmsNorm(x, blk.ln2, cfg.normEps).reshape([B * T, D]) as tf.Tensor2D;
           const r = memoryLayer(h, blk.mem, this.values, cfg, {
             readDelta: opts.readDeltas?.[memIndex],
             zeroValues: opts.zeroMemory,
             kernels: opts.kernels,
+            differentiableLookup: opts.differentiableLookup,
+            adapters,
+            prefix,
           });
           reads.push({ layer, ids: tf.keep(r.ids), weights: tf.keep(r.weights) });
           x = tf.add(x, r.out.reshape([B, T, D]));
@@ -182,14 +274,7 @@ export class EngramModel {
   }
 
   dispose(): void {
-    const all: tf.Tensor[] = [this.tokEmb, this.posEmb, this.lnF, ...(this.values ? [this.values] : []), ...this.masks.values()];
-    for (const b of this.blocks) {
-      all.push(b.ln1, b.attn.qkv, b.attn.proj);
-      if (b.ln2) all.push(b.ln2);
-      if (b.ffn) all.push(b.ffn.w1, b.ffn.w2, b.ffn.w3);
-      if (b.mem) all.push(b.mem.queryWeight, b.mem.queryBias, b.mem.keys, b.mem.w1, b.mem.w2);
-    }
-    tf.dispose(all);
+    tf.dispose([...this.parameters().values(), ...this.masks.values()]);
     this.masks.clear();
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * One fact's AdamW steps for the dense baselines (full finetuning, LoRA), with the non-finite guard: a step
+ * whose loss, gradient or update is not finite rolls the whole fact back (parameters and optimizer moments,
+ * bit for bit) and throws NonFiniteStepError; any other error rolls back too before it propagates.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { AdamW } from './adamw';
+import { allFinite } from './all-finite';
+import { NonFiniteStepError } from './learner';
+
+/** Where the trained tensors live: the model's parameters, or a learner's adapters. */
+export interface TensorStore {
+  /** The current tensors by name (the store's own). */
+  current(): Map<string, tf.Tensor>;
+  /** Installs `tensor` (the store now owns it) and returns the one it replaced (the caller's now). */
+  replace(name: string, tensor: tf.Tensor): tf.Tensor;
+}
+
+export interface Gradients {
+  /** The sum-reduced loss before the step. */
+  readonly loss: number;
+  /** dL/dp by parameter name; runAdamWSteps disposes them. */
+  readonly grads: Map<string, tf.Tensor>;
+}
+
+/** Runs `steps` steps of `gradients` + AdamW on `store`; returns the loss before the first step. */
+export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps: number, gradients: () => Promise<Gradients>): Promise<number> {
+  const atStart = new Map(store.current()); // kept alive until the fact is done: the rollback point
+  optimizer.begin();
+  let firstLoss = NaN;
+  try {
+    for (let step = 0; step < steps; step++) {
+      const { loss, grads } = await gradients();
+      try {
+        if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
+        if (!(await allFinite([...grads.values()]))) throw new NonFiniteStepError('a non-finite gradient');
+        if (step === 0) firstLoss = loss;
+        const next = optimizer.step(store.current(), grads);
+        if (!(await allFinite([...next.values()]))) {
+          tf.dispose([...next.values()]);
+          throw new NonFiniteStepError('a non-finite update');
+        }
+        for (const [name, tensor] of next) {
+          const old = store.replace(name, tensor);
+          if (old !== atStart.get(name)) old.dispose();
+        }
+      } finally {
+        tf.dispose([...grads.values()]);
+      }
+    }
+  } catch (error) {
+    for (const [name, tensor] of atStart) {
+      const current = store.replace(name, tensor);
+      if (current !== tensor) current.dispose();
+    }
+    optimizer.rollback();
+    throw error;
+  }
+  optimizer.commit();
+  const now = store.current();
+  for (const [name, tensor] of atStart) if (now.get(name) !== tensor) tensor.dispose();
+  return firstLoss;
+}

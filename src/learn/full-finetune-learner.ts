@@ -1,0 +1,123 @@
+/**
+ * Full finetuning, the paper's first baseline (method.md §3; Lin et al. 2025): AdamW with weight decay 0.1 on
+ * EVERY parameter of the model for each step on a fact's teaching batch: embeddings, positions, norms,
+ * attention, the memory layer's query projection, keys, w1, w2, and the whole value table.
+ *
+ * The value table's gradient comes from the dL/dy tap at the memory read (readDeltas) turned into rows by
+ * sparseRowGradient over every row the batch read, scattered into a dense [N, Dv] gradient that is zero
+ * elsewhere; that is exactly dL/dV. AdamW then runs on the whole table, as real full finetuning does: rows
+ * not read this step still decay (weight decay) and keep moving on their moments from earlier facts.
+ * The lookup's top-K is differentiated with the custom gradient in memory-layer.ts (differentiableLookup).
+ *
+ * A non-finite loss, gradient or update rolls the fact back (parameters and optimizer moments) and throws
+ * NonFiniteStepError (adamw-steps.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EngramModel } from '../model/transformer';
+import { sparseRowGradient } from '../model/memory-layer';
+import { AdamW } from './adamw';
+import { runAdamWSteps, type Gradients, type TensorStore } from './adamw-steps';
+import type { Learner, StepReport } from './learner';
+import { summedNextTokenLoss, targetMask } from './next-token-loss';
+import type { TeachingBatch } from './teaching-batch';
+
+export interface FullFinetuneSettings {
+  /** AdamW learning rate (on the sum-reduced loss). */
+  readonly lr: number;
+  /** Steps per fact (default 1). */
+  readonly steps?: number;
+  /** Decoupled weight decay on every parameter (default 0.1, as in the paper). */
+  readonly weightDecay?: number;
+}
+
+const VALUES = 'mem_values';
+
+export class FullFinetuneLearner implements Learner {
+  readonly method = 'full' as const;
+  readonly label: string;
+  readonly settings: Required<FullFinetuneSettings>;
+  private readonly optimizer: AdamW;
+
+  constructor(readonly model: EngramModel, settings: FullFinetuneSettings) {
+    this.settings = { steps: 1, weightDecay: 0.1, ...settings };
+    const s = this.settings;
+    if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+    this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
+    this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${s.steps > 1 ? ` steps=${s.steps}` : ''}`;
+  }
+
+  /** Floats in the model: what one step of full finetuning writes. */
+  get parameterCount(): number {
+    let n = 0;
+    for (const t of this.model.parameters().values()) n += t.size;
+    return n;
+  }
+
+  async teach(batch: TeachingBatch): Promise<StepReport> {
+    const started = performance.now();
+    const model = this.model;
+    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+    const mask = targetMask(batch, model.cfg.vocabSize);
+    const store: TensorStore = { current: () => model.parameters(), replace: (name, tensor) => model.setParameter(name, tensor) };
+    let firstLoss: number;
+    try {
+      firstLoss = await runAdamWSteps(store, this.optimizer, this.settings.steps, () => this.gradients(tokens, mask));
+    } finally {
+      tf.dispose([tokens, mask]);
+    }
+    return {
+      method: 'full',
+      loss: firstLoss / Math.max(1, batch.numTargets),
+      steps: this.settings.steps,
+      paramsTouched: this.parameterCount,
+      ms: performance.now() - started,
+    };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  /** Sum-reduced loss and dL/dp for every parameter (the value table's dense, from the read tap). */
+  private async gradients(tokens: tf.Tensor2D, mask: tf.Tensor2D): Promise<Gradients> {
+    const model = this.model;
+    const cfg = model.cfg;
+    const [B, T] = tokens.shape;
+    const M = B * T;
+    const params = model.parameters();
+    const names = [...params.keys()].filter((n) => n !== VALUES);
+    const deltas = cfg.memoryLayers.map(() => tf.zeros([M, cfg.valueDim]) as tf.Tensor2D);
+    let reads: { ids: tf.Tensor3D; weights: tf.Tensor3D }[] = [];
+    const lossOf = () => {
+      const result = model.forward(tokens, { readDeltas: deltas, differentiableLookup: true });
+      reads = result.reads;
+      return summedNextTokenLoss(result.logits, mask);
+    };
+    const { value, grads } = tf.valueAndGrads(lossOf)([...names.map((n) => params.get(n)!), ...deltas]);
+    const readData = await Promise.all(reads.map(async (r) => ({ ids: (await r.ids.data()) as Int32Array, weights: (await r.weights.data()) as Float32Array })));
+    const loss = (await value.data())[0];
+    const out = new Map<string, tf.Tensor>(names.map((n, i) => [n, grads[i]]));
+    const dYs = grads.slice(names.length) as tf.Tensor2D[];
+    tf.dispose([value, ...deltas, ...reads.flatMap((r) => [r.ids, r.weights])]);
+    if (model.values) out.set(VALUES, valueTableGradient(model.values, readData, dYs, cfg.memHeads * cfg.topk));
+    tf.dispose(dYs);
+    return { loss, grads: out };
+  }
+}
+
+/**
+ * Dense dL/dV [N, Dv]: every memory layer's read rows get their exact gradient (sparseRowGradient), all other
+ * rows zero.
+ */
+function valueTableGradient(values: tf.Tensor2D, reads: { ids: Int32Array; weights: Float32Array }[], dYs: tf.Tensor2D[], readsPerToken: number): tf.Tensor2D {
+  const [N, Dv] = values.shape;
+  return tf.tidy(() => {
+    let dense: tf.Tensor2D = tf.zerosLike(values);
+    reads.forEach((r, layer) => {
+      const slots = Int32Array.from(new Set(r.ids));
+      const rows = sparseRowGradient(r.ids, r.weights, readsPerToken, dYs[layer], slots); // [t, Dv]
+      dense = tf.add(dense, tf.scatterND(tf.tensor2d(slots, [slots.length, 1], 'int32'), rows, [N, Dv]));
+    });
+    return dense;
+  });
+}

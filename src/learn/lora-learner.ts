@@ -1,0 +1,138 @@
+/**
+ * LoRA, the paper's second baseline (method.md §3; Hu et al. 2021): low-rank adapters W + (alpha / r) B A on the
+ * attention and feed-forward matrices, trained with AdamW (weight decay 0.1) while every base weight stays
+ * bit-identical. This model has no dense feed-forward block: the memory layer is its only MLP, so its dense
+ * matrices (the query projection, w1 and w2; README "Model") take the place of the FFN matrices the paper
+ * adapts, next to attention's qkv and proj in every block. (A config with dense FFNs gets ffn.w1/w3/w2 too.)
+ * The value table and the keys are not adapted.
+ *
+ * A [r, in] starts uniform in +-1/sqrt(in) (PyTorch's kaiming_uniform(a = sqrt(5)), as PEFT), B [out, r] at
+ * zero, so the adapted model starts as the base model. The learner installs itself as `model.adapters`, so
+ * every later forward pass (evaluation, the Ask box) sees the adapters; dispose() takes them out again.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LinearAdapters } from '../model/linear';
+import type { EngramModel } from '../model/transformer';
+import { AdamW } from './adamw';
+import { runAdamWSteps, type Gradients, type TensorStore } from './adamw-steps';
+import type { Learner, StepReport } from './learner';
+import { summedNextTokenLoss, targetMask } from './next-token-loss';
+import type { TeachingBatch } from './teaching-batch';
+
+export interface LoraSettings {
+  /** AdamW learning rate (on the sum-reduced loss). */
+  readonly lr: number;
+  /** Adapter rank r (default 8). */
+  readonly rank?: number;
+  /** Scale numerator: the adapter adds (alpha / r) B A x (default 16). */
+  readonly alpha?: number;
+  /** Steps per fact (default 1). */
+  readonly steps?: number;
+  /** Decoupled weight decay on the adapters (default 0.1, as in the paper). */
+  readonly weightDecay?: number;
+  /** Seed of A's initialisation (default 0). */
+  readonly seed?: number;
+}
+
+/** The linear layers LoRA adapts, by parameter name: attention in every block, the memory layer's dense matrices. */
+const TARGET = /^blocks\.\d+\.(attn\.qkv|attn\.proj|mem\.query\.weight|mem\.w1|mem\.w2|ffn\.w1|ffn\.w3|ffn\.w2)$/;
+
+export class LoraLearner implements Learner, LinearAdapters {
+  readonly method = 'lora' as const;
+  readonly label: string;
+  readonly settings: Required<LoraSettings>;
+  /** Adapted weight names, in model order. */
+  readonly targets: readonly string[];
+  /** "<weight>.A" [r, in] and "<weight>.B" [out, r] for every target. */
+  private readonly adapterTensors = new Map<string, tf.Tensor2D>();
+  private readonly optimizer: AdamW;
+  private readonly scale: number;
+
+  constructor(readonly model: EngramModel, settings: LoraSettings) {
+    this.settings = { rank: 8, alpha: 16, steps: 1, weightDecay: 0.1, seed: 0, ...settings };
+    const s = this.settings;
+    if (!Number.isInteger(s.rank) || s.rank < 1) throw new RangeError(`rank must be a positive integer, got ${s.rank}`);
+    if (!(s.alpha > 0) || !Number.isFinite(s.alpha)) throw new RangeError(`alpha must be a positive number, got ${s.alpha}`);
+    if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+    if (model.adapters) throw new Error('this model already has adapters installed (another LoRA learner?); dispose that learner first');
+    this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
+    this.scale = s.alpha / s.rank;
+    this.targets = [...model.parameters().entries()].filter(([name, w]) => TARGET.test(name) && w.rank === 2).map(([name]) => name);
+    this.targets.forEach((name, i) => {
+      const [out, inDim] = model.parameters().get(name)!.shape;
+      const bound = 1 / Math.sqrt(inDim);
+      this.adapterTensors.set(`${name}.A`, tf.randomUniform([s.rank, inDim], -bound, bound, 'float32', s.seed * 1000 + i) as tf.Tensor2D);
+      this.adapterTensors.set(`${name}.B`, tf.zeros([out, s.rank]) as tf.Tensor2D);
+    });
+    model.adapters = this;
+    this.label = `lora r=${s.rank} alpha=${s.alpha} lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${s.steps > 1 ? ` steps=${s.steps}` : ''}`;
+  }
+
+  /** Floats in the adapters: what one step writes. */
+  get parameterCount(): number {
+    let n = 0;
+    for (const t of this.adapterTensors.values()) n += t.size;
+    return n;
+  }
+
+  /** The adapters' current tensors by name ("<weight>.A", "<weight>.B"); the learner's own. */
+  adapterWeights(): Map<string, tf.Tensor2D> {
+    return new Map(this.adapterTensors);
+  }
+
+  delta(name: string, x: tf.Tensor2D): tf.Tensor2D | undefined {
+    const A = this.adapterTensors.get(`${name}.A`);
+    if (!A) return undefined;
+    const B = this.adapterTensors.get(`${name}.B`)!;
+    return tf.mul(tf.matMul(tf.matMul(x, A, false, true), B, false, true), this.scale) as tf.Tensor2D; // [M, r] -> [M, out]
+  }
+
+  async teach(batch: TeachingBatch): Promise<StepReport> {
+    const started = performance.now();
+    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+    const mask = targetMask(batch, this.model.cfg.vocabSize);
+    const store: TensorStore = {
+      current: () => new Map(this.adapterTensors),
+      replace: (name, tensor) => {
+        const old = this.adapterTensors.get(name)!;
+        this.adapterTensors.set(name, tensor as tf.Tensor2D);
+        return old;
+      },
+    };
+    let firstLoss: number;
+    try {
+      firstLoss = await runAdamWSteps(store, this.optimizer, this.settings.steps, () => this.gradients(tokens, mask));
+    } finally {
+      tf.dispose([tokens, mask]);
+    }
+    return {
+      method: 'lora',
+      loss: firstLoss / Math.max(1, batch.numTargets),
+      steps: this.settings.steps,
+      paramsTouched: this.parameterCount,
+      ms: performance.now() - started,
+    };
+  }
+
+  /** Takes the adapters out of the model (it is the base model again) and frees them and the moments. */
+  dispose(): void {
+    if (this.model.adapters === this) this.model.adapters = null;
+    this.optimizer.dispose();
+    tf.dispose([...this.adapterTensors.values()]);
+    this.adapterTensors.clear();
+  }
+
+  private async gradients(tokens: tf.Tensor2D, mask: tf.Tensor2D): Promise<Gradients> {
+    const names = [...this.adapterTensors.keys()];
+    let reads: { ids: tf.Tensor3D; weights: tf.Tensor3D }[] = [];
+    const lossOf = () => {
+      const result = this.model.forward(tokens, { adapters: this, differentiableLookup: true });
+      reads = result.reads;
+      return summedNextTokenLoss(result.logits, mask);
+    };
+    const { value, grads } = tf.valueAndGrads(lossOf)(names.map((n) => this.adapterTensors.get(n)!));
+    const loss = (await value.data())[0];
+    tf.dispose([value, ...reads.flatMap((r) => [r.ids, r.weights])]);
+    return { loss, grads: new Map(names.map((n, i) => [n, grads[i]])) };
+  }
+}

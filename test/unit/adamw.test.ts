@@ -1,0 +1,121 @@
+/**
+ * AdamW (src/learn/adamw.ts) against a plain float64 twin of PyTorch's AdamW update, rollback to begin(),
+ * leak-freedom; and runAdamWSteps' non-finite guard (a NaN gradient mid-fact rolls parameters and moments back).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AdamW } from '../../src/learn/adamw';
+import { runAdamWSteps, type TensorStore } from '../../src/learn/adamw-steps';
+import { NonFiniteStepError } from '../../src/learn/learner';
+import { seededRandom } from '../seeded-random';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** torch.optim.AdamW, one parameter, in float64. */
+function adamwTwin(p: number[], grads: number[][], lr: number, wd: number): number[] {
+  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  const x = [...p];
+  grads.forEach((g, s) => {
+    const step = s + 1;
+    for (let i = 0; i < x.length; i++) {
+      x[i] *= 1 - lr * wd;
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      x[i] -= (lr * m[i]) / (1 - b1 ** step) / (Math.sqrt(v[i] / (1 - b2 ** step)) + eps);
+    }
+  });
+  return x;
+}
+
+function store(tensors: Map<string, tf.Tensor>): TensorStore {
+  return {
+    current: () => new Map(tensors),
+    replace: (name, t) => {
+      const old = tensors.get(name)!;
+      tensors.set(name, t);
+      return old;
+    },
+  };
+}
+
+describe('AdamW', () => {
+  it('matches the float64 twin over several steps, with weight decay', async () => {
+    const rand = seededRandom(1);
+    const p0 = Array.from({ length: 20 }, () => rand() * 2 - 1);
+    const grads = Array.from({ length: 4 }, () => p0.map(() => rand() - 0.5));
+    const opt = new AdamW({ lr: 0.01, weightDecay: 0.1 });
+    let p: tf.Tensor = tf.tensor1d(p0);
+    for (const g of grads) {
+      const gt = tf.tensor1d(g);
+      const next = opt.step(new Map([['p', p]]), new Map([['p', gt]])).get('p')!;
+      tf.dispose([p, gt]);
+      p = next;
+    }
+    const want = adamwTwin(p0, grads, 0.01, 0.1);
+    Array.from(await p.data()).forEach((x, i) => expect(x).toBeCloseTo(want[i], 6));
+    expect(opt.stateSize).toBe(40);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('rollback() returns the moments to begin(); nothing leaks', async () => {
+    const p = tf.tensor1d([0.5, -1, 2]);
+    const g1 = tf.tensor1d([0.1, 0.2, -0.3]);
+    const g2 = tf.tensor1d([5, -5, 5]);
+    const before = tf.memory().numTensors;
+    const a = new AdamW({ lr: 0.1, weightDecay: 0.1 });
+    const b = new AdamW({ lr: 0.1, weightDecay: 0.1 });
+    tf.dispose([...a.step(new Map([['p', p]]), new Map([['p', g1]])).values(), ...b.step(new Map([['p', p]]), new Map([['p', g1]])).values()]);
+    b.begin();
+    tf.dispose([...b.step(new Map([['p', p]]), new Map([['p', g2]])).values()]);
+    tf.dispose([...b.step(new Map([['p', p]]), new Map([['p', g2]])).values()]);
+    b.rollback();
+    const fromA = a.step(new Map([['p', p]]), new Map([['p', g1]])).get('p')!;
+    const fromB = b.step(new Map([['p', p]]), new Map([['p', g1]])).get('p')!;
+    expect(Array.from(await fromB.data())).toEqual(Array.from(await fromA.data()));
+    tf.dispose([fromA, fromB]);
+    a.dispose();
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([p, g1, g2]);
+  });
+
+  it('refuses bad settings with a clear message', () => {
+    expect(() => new AdamW({ lr: 0, weightDecay: 0.1 })).toThrow(/lr must be a positive number/);
+    expect(() => new AdamW({ lr: Number.NaN, weightDecay: 0.1 })).toThrow(/lr/);
+    expect(() => new AdamW({ lr: 1e-3, weightDecay: -1 })).toThrow(/weight decay/);
+  });
+});
+
+describe('runAdamWSteps', () => {
+  it('rolls parameters and moments back and throws NonFiniteStepError when a step goes non-finite', async () => {
+    const tensors = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2, 3])]]);
+    const opt = new AdamW({ lr: 0.1, weightDecay: 0.1 });
+    const grad = (values: number[]) => async () => ({ loss: 1, grads: new Map<string, tf.Tensor>([['w', tf.tensor1d(values)]]) });
+    await runAdamWSteps(store(tensors), opt, 1, grad([0.5, 0.5, 0.5])); // a committed fact
+    const committed = Array.from(await tensors.get('w')!.data());
+    const before = tf.memory().numTensors;
+    let calls = 0;
+    const thirdIsNaN = async () => ({ loss: 1, grads: new Map<string, tf.Tensor>([['w', tf.tensor1d(++calls === 3 ? [0, Number.NaN, 0] : [1, 1, 1])]]) });
+    await expect(runAdamWSteps(store(tensors), opt, 4, thirdIsNaN)).rejects.toThrow(NonFiniteStepError);
+    expect(calls).toBe(3);
+    expect(Array.from(await tensors.get('w')!.data())).toEqual(committed);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(runAdamWSteps(store(tensors), opt, 1, async () => ({ loss: Number.POSITIVE_INFINITY, grads: new Map() }))).rejects.toThrow(/non-finite loss/);
+
+    // The moments are as after the committed fact: the next step equals a fresh replay of the same history.
+    const replay = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2, 3])]]);
+    const opt2 = new AdamW({ lr: 0.1, weightDecay: 0.1 });
+    await runAdamWSteps(store(replay), opt2, 1, grad([0.5, 0.5, 0.5]));
+    await runAdamWSteps(store(replay), opt2, 1, grad([0.2, -0.1, 0.3]));
+    await runAdamWSteps(store(tensors), opt, 1, grad([0.2, -0.1, 0.3]));
+    expect(Array.from(await tensors.get('w')!.data())).toEqual(Array.from(await replay.get('w')!.data()));
+    opt.dispose();
+    opt2.dispose();
+    tf.dispose([...tensors.values(), ...replay.values()]);
+  });
+});
