@@ -1,0 +1,222 @@
+/**
+ * All N memory slots as the sqrt(N) x sqrt(N) product-key grid on one <canvas>: what the latest fact read, its
+ * TF-IDF scores, the top-t rows it wrote and by how much, and every slot changed so far. One canvas and one
+ * ImageData, never a DOM node per slot (65,536 of them would take seconds to lay out).
+ *
+ * The pixels come from slot-map-image.ts (one per slot, tested in Node). They are scaled onto a backing store
+ * of whole device pixels with smoothing off, so cells stay crisp at any devicePixelRatio; the selected slot's
+ * crosshair and box are drawn at device resolution on top, where a one-cell outline would be invisible.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import {
+  backingSize,
+  SLOT_MAP_COLORS,
+  SLOT_MAP_MODES,
+  slotAtPoint,
+  slotMapPixels,
+  slotPosition,
+  stepSlot,
+  type Rgb,
+  type SlotMapData,
+  type SlotMapMode,
+} from './slot-map-image';
+
+export interface SlotMapProps extends SlotMapData {
+  /** The slot being inspected: drawn with a crosshair along its row and column. */
+  readonly selectedSlot?: number;
+  /** Called with the slot id (row * side + col) on click, or when arrow keys move the selection. */
+  readonly onSelectSlot?: (slot: number) => void;
+  /** What the colours show. Leave out to let the map keep its own mode (starting at `defaultMode`). */
+  readonly mode?: SlotMapMode;
+  readonly defaultMode?: SlotMapMode;
+  readonly onModeChange?: (mode: SlotMapMode) => void;
+  /** Paint every slot changed so far under the other modes (a checkbox; starts on). */
+  readonly defaultShowChanged?: boolean;
+  /** Called after each draw with its duration in milliseconds (also on the canvas as data-draw-ms). */
+  readonly onDrawn?: (ms: number) => void;
+}
+
+export function SlotMap(props: SlotMapProps) {
+  const { side, reads, tfidf, selected, updateNorms, changed, selectedSlot, onSelectSlot, onDrawn } = props;
+  const [ownMode, setOwnMode] = useState<SlotMapMode>(props.defaultMode ?? 'reads');
+  const mode = props.mode ?? ownMode;
+  const [showChanged, setShowChanged] = useState(props.defaultShowChanged ?? true);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const pixelBuffer = useRef<Uint8ClampedArray | undefined>(undefined);
+  const [devicePixels, setDevicePixels] = useState(0);
+
+  // A fresh wrapper on every recompute: the buffer itself is reused, so its identity cannot signal a redraw.
+  const image = useMemo(() => {
+    const started = performance.now();
+    const px = slotMapPixels({ side, reads, tfidf, selected, updateNorms, changed }, mode, showChanged, pixelBuffer.current);
+    pixelBuffer.current = px;
+    return { px, ms: performance.now() - started };
+  }, [side, reads, tfidf, selected, updateNorms, changed, mode, showChanged]);
+
+  // Track the canvas's size in device pixels, so the backing store matches the screen 1:1 (sharp on HiDPI).
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(([entry]) => {
+      const computed = backingSize(entry.contentRect.width, window.devicePixelRatio, side);
+      // The exact device-pixel box is better when present, but emulated zoom (DevTools, headless
+      // deviceScaleFactor) reports CSS pixels there; trust it only when it agrees with width x ratio.
+      const exact = entry.devicePixelContentBoxSize?.[0]?.inlineSize;
+      setDevicePixels(exact !== undefined && Math.abs(exact - computed) <= 1 ? Math.max(side, exact) : computed);
+    });
+    try {
+      observer.observe(canvas, { box: 'device-pixel-content-box' });
+    } catch {
+      observer.observe(canvas); // Safari has no device-pixel-content-box
+    }
+    return () => observer.disconnect();
+  }, [side]);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return;
+    const started = performance.now();
+    const size = Math.max(side, devicePixels || backingSize(canvas.clientWidth, window.devicePixelRatio, side));
+    if (canvas.width !== size) canvas.width = size;
+    if (canvas.height !== size) canvas.height = size;
+    const cells = cellImage(side);
+    cells.ctx.putImageData(new ImageData(image.px as Uint8ClampedArray<ArrayBuffer>, side, side), 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(cells.canvas, 0, 0, size, size);
+    if (selectedSlot !== undefined && selectedSlot >= 0 && selectedSlot < side * side) drawCrosshair(ctx, selectedSlot, side, size);
+    // Pixels are recomputed only when the data or mode change; a selection or resize redraws them as they are.
+    const ms = performance.now() - started + image.ms;
+    canvas.dataset.drawMs = ms.toFixed(2);
+    onDrawn?.(ms);
+  }, [image, side, selectedSlot, devicePixels, onDrawn]);
+
+  const chooseMode = (next: SlotMapMode) => {
+    setOwnMode(next);
+    props.onModeChange?.(next);
+  };
+
+  const onClick = useCallback(
+    (event: MouseEvent<HTMLCanvasElement>) => {
+      const rect = event.currentTarget.getBoundingClientRect();
+      const slot = slotAtPoint(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, side);
+      if (slot !== null) onSelectSlot?.(slot);
+    },
+    [side, onSelectSlot],
+  );
+
+  const onKeyDown = (event: KeyboardEvent<HTMLCanvasElement>) => {
+    if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown' && event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    event.preventDefault();
+    onSelectSlot?.(selectedSlot === undefined ? 0 : stepSlot(selectedSlot, side, event.key));
+  };
+
+  const help = SLOT_MAP_MODES.find((m) => m.mode === mode)?.help;
+  const position = selectedSlot === undefined ? undefined : slotPosition(selectedSlot, side);
+  return (
+    <div className="slot-map" data-testid="slot-map-view" data-mode={mode}>
+      <div className="slot-map-modes" role="radiogroup" aria-label="What the slot map shows">
+        {SLOT_MAP_MODES.map((m) => (
+          <label key={m.mode} title={m.help}>
+            <input type="radio" name="slot-map-mode" value={m.mode} checked={mode === m.mode} onChange={() => chooseMode(m.mode)} /> {m.label}
+          </label>
+        ))}
+        {mode !== 'changed' && (
+          <label title="Paint every slot changed by any taught fact so far">
+            <input type="checkbox" checked={showChanged} onChange={(e) => setShowChanged(e.target.checked)} /> changed so far
+          </label>
+        )}
+      </div>
+      <canvas
+        ref={canvasRef}
+        data-testid="slot-map"
+        data-mode={mode}
+        tabIndex={0}
+        role="img"
+        aria-label={`Memory slots, ${side} by ${side} product keys${position ? `; slot ${selectedSlot} selected (row ${position.row}, column ${position.col})` : ''}. Click a slot or use the arrow keys to inspect one.`}
+        onClick={onClick}
+        onKeyDown={onKeyDown}
+        style={{ width: '100%', maxWidth: 512, aspectRatio: '1', imageRendering: 'pixelated', display: 'block', cursor: 'crosshair' }}
+      />
+      <Legend mode={mode} showChanged={showChanged || mode === 'changed'} help={help} />
+    </div>
+  );
+}
+
+function Legend({ mode, showChanged, help }: { mode: SlotMapMode; showChanged: boolean; help?: string }) {
+  const ramp = mode === 'reads' ? SLOT_MAP_COLORS.reads : mode === 'tfidf' ? SLOT_MAP_COLORS.tfidf : mode === 'update' ? SLOT_MAP_COLORS.update : undefined;
+  const rampLabel = mode === 'reads' ? ['1 read', 'most reads'] : mode === 'tfidf' ? ['low', 'highest TF-IDF'] : ['small', 'largest update'];
+  return (
+    <div className="slot-map-legend" data-testid="slot-map-legend" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.25rem 1rem', alignItems: 'center' }}>
+      {ramp && (
+        <span>
+          {rampLabel[0]} <Swatch colors={ramp} /> {rampLabel[1]}
+        </span>
+      )}
+      {mode !== 'update' && (
+        <span>
+          <Swatch colors={[SLOT_MAP_COLORS.selected]} /> written by the latest fact
+        </span>
+      )}
+      {mode === 'update' && (
+        <span>
+          <Swatch colors={[SLOT_MAP_COLORS.readMuted]} /> read, not written
+        </span>
+      )}
+      {showChanged && (
+        <span>
+          <Swatch colors={[SLOT_MAP_COLORS.changed]} /> changed so far
+        </span>
+      )}
+      <span>
+        <Swatch colors={[SLOT_MAP_COLORS.empty]} /> untouched
+      </span>
+      {help && (
+        <p className="muted" style={{ flexBasis: '100%', margin: 0 }}>
+          {help}
+        </p>
+      )}
+    </div>
+  );
+}
+
+// React applies `style` through the CSSOM, which a style-src policy without 'unsafe-inline' allows.
+function Swatch({ colors }: { colors: readonly Rgb[] }) {
+  const css = colors.map(([r, g, b]) => `rgb(${r} ${g} ${b})`);
+  const background = css.length === 1 ? css[0] : `linear-gradient(to right, ${css.join(', ')})`;
+  return <span aria-hidden style={{ display: 'inline-block', width: css.length === 1 ? 12 : 48, height: 12, background, border: '1px solid #c5cad6', verticalAlign: 'middle' }} />;
+}
+
+/** One small offscreen canvas per grid size, reused: putImageData cannot scale, drawImage from it can. */
+const cellImages = new Map<number, { canvas: HTMLCanvasElement | OffscreenCanvas; ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D }>();
+
+function cellImage(side: number) {
+  let image = cellImages.get(side);
+  if (!image) {
+    const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(side, side) : Object.assign(document.createElement('canvas'), { width: side, height: side });
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+    image = { canvas, ctx };
+    cellImages.set(side, image);
+  }
+  return image;
+}
+
+function drawCrosshair(ctx: CanvasRenderingContext2D, slot: number, side: number, size: number) {
+  const cell = size / side;
+  const { row, col } = slotPosition(slot, side);
+  const x = col * cell;
+  const y = row * cell;
+  const line = Math.max(1, Math.round(size / 512));
+  ctx.save();
+  // The row and column: every slot that shares this slot's first-half or second-half key.
+  ctx.fillStyle = 'rgba(29, 35, 48, 0.18)';
+  ctx.fillRect(0, y, size, cell);
+  ctx.fillRect(x, 0, cell, size);
+  const pad = Math.max(2 * line, cell);
+  ctx.lineWidth = line;
+  ctx.strokeStyle = '#ffffff';
+  ctx.strokeRect(x - pad - line, y - pad - line, cell + 2 * (pad + line), cell + 2 * (pad + line));
+  ctx.strokeStyle = '#1d2330';
+  ctx.strokeRect(x - pad, y - pad, cell + 2 * pad, cell + 2 * pad);
+  ctx.restore();
+}
