@@ -6,6 +6,8 @@
 import type { EngramModel } from '../model/transformer';
 import type { Learner } from './learner';
 import { SparseMemoryLearner, type SparseSettings } from './sparse-learner';
+import { FullFinetuneLearner } from './full-finetune-learner';
+import { LoraLearner } from './lora-learner';
 import type { BackgroundStats } from './tfidf';
 
 export const METHOD_IDS = ['sparse', 'sparse-tf', 'sparse-all', 'sparse-stream', 'sparse-adamw', 'full', 'lora'] as const;
@@ -46,12 +48,21 @@ for (const spec of [
   sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 10, steps: 1 }),
   sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 10, steps: 1 }),
   sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 1, steps: 1, weightDecay: 0.1 }),
-]) {
-  registry.set(spec.id, spec);
-}
-
-/** Baseline learners register themselves here (full-finetune-learner.ts, lora-learner.ts). */
-export function registerMethod(spec: MethodSpec): void {
+  {
+    id: 'full',
+    family: 'full',
+    description: 'full finetuning: AdamW (wd 0.1) on every parameter',
+    defaults: { lr: 1e-4, steps: 1, weightDecay: 0.1 },
+    create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay }),
+  },
+  {
+    id: 'lora',
+    family: 'lora',
+    description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
+    defaults: { lr: 1e-3, steps: 1, rank: 8, alpha: 16, weightDecay: 0.1 },
+    create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay }),
+  },
+] satisfies MethodSpec[]) {
   registry.set(spec.id, spec);
 }
 
