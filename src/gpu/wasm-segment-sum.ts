@@ -2,7 +2,9 @@
  * UnsortedSegmentSum for tfjs-backend-wasm, which 4.22 does not ship. tf.gather's gradient is built on it
  * (GatherV2_grad: unsortedSegmentSum of dy by the gathered indices), so without it no model that embeds tokens
  * with gather can be trained on wasm ("Cannot find registered kernel 'UnsortedSegmentSum' for backend 'wasm'").
- * The baselines need it for the token embedding and the memory keys (memory-layer.ts, lookupGradient).
+ * The baselines need it for the token embedding and the memory keys (memory-layer.ts, lookupGradient). It is
+ * the only kernel their backward pass lacks on wasm 4.22 (TopK has no gradient on any backend; memory-layer.ts
+ * supplies one); test/unit/baseline-learners.test.ts runs full finetuning's whole backward pass there.
  *
  * Semantics as tfjs's op documents it (segmentIds 1-D, one id per row of x) and its cpu kernel computes it:
  * out[s, ...] = sum of x[i, ...] over rows i whose id is s; ids outside [0, numSegments) are dropped.

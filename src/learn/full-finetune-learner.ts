@@ -93,12 +93,18 @@ export class FullFinetuneLearner implements Learner {
       reads = result.reads;
       return summedNextTokenLoss(result.logits, mask);
     };
-    const { value, grads } = tf.valueAndGrads(lossOf)([...names.map((n) => params.get(n)!), ...deltas]);
+    let result: { value: tf.Scalar; grads: tf.Tensor[] };
+    try {
+      result = tf.valueAndGrads(lossOf)([...names.map((n) => params.get(n)!), ...deltas]);
+    } finally {
+      tf.dispose(deltas);
+    }
+    const { value, grads } = result;
     const readData = await Promise.all(reads.map(async (r) => ({ ids: (await r.ids.data()) as Int32Array, weights: (await r.weights.data()) as Float32Array })));
     const loss = (await value.data())[0];
     const out = new Map<string, tf.Tensor>(names.map((n, i) => [n, grads[i]]));
     const dYs = grads.slice(names.length) as tf.Tensor2D[];
-    tf.dispose([value, ...deltas, ...reads.flatMap((r) => [r.ids, r.weights])]);
+    tf.dispose([value, ...reads.flatMap((r) => [r.ids, r.weights])]);
     if (model.values) out.set(VALUES, valueTableGradient(model.values, readData, dYs, cfg.memHeads * cfg.topk));
     tf.dispose(dYs);
     return { loss, grads: out };
