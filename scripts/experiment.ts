@@ -10,8 +10,9 @@
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--seed 1]
  *     [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
+ *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
  *
- * --t / --lr / --steps override every listed method's defaults; --sweep runs each listed method once per value.
+ * --t / --lr / --steps override every listed method's defaults; --sweep [method:]key=v1,v2 runs a grid (repeatable).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -44,7 +45,8 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
-    sweep: { type: 'string' },
+    sweep: { type: 'string', multiple: true },
+    merge: { type: 'string' },
     'eval-every': { type: 'string', default: '50' },
     probe: { type: 'string', default: '480' },
     'heldout-tokens': { type: 'string', default: '4096' },
@@ -136,19 +138,21 @@ function plannedRuns(): Run[] {
   if (args.t) overrides.t = int('t', args.t);
   if (args.lr) overrides.lr = num('lr', args.lr);
   if (args.steps) overrides.steps = int('steps', args.steps);
-  let sweep: { key: keyof MethodSettings; values: number[] } | null = null;
-  if (args.sweep) {
-    const m = /^(t|lr|steps|rank)=(.+)$/.exec(args.sweep);
-    if (!m) fail(`--sweep must look like lr=1,10,100 (keys: t, lr, steps, rank), got "${args.sweep}"`);
-    sweep = { key: m[1] as keyof MethodSettings, values: m[2].split(',').map((v) => num('sweep', v)) };
+  // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
+  const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
+  for (const text of args.sweep ?? []) {
+    const m = /^(?:([a-z-]+):)?(t|lr|steps|rank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, rank), got "${text}"`);
+    if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
+    sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => num('sweep', v)) });
   }
   const runs: Run[] = [];
   for (const id of ids as MethodId[]) {
     const spec = methodSpec(id);
-    for (const value of sweep ? sweep.values : [undefined]) {
-      const settings = { ...spec.defaults, ...overrides, ...(sweep && value !== undefined ? { [sweep.key]: value } : {}) };
-      runs.push({ method: id, label: '', settings });
-    }
+    const own = sweeps.filter((w) => !w.method || w.method === id);
+    let grid: MethodSettings[] = [{}];
+    for (const w of own) grid = grid.flatMap((g) => w.values.map((v) => ({ ...g, [w.key]: v })));
+    for (const point of grid) runs.push({ method: id, label: '', settings: { ...spec.defaults, ...overrides, ...point } });
   }
   return runs;
 }
@@ -172,7 +176,51 @@ interface RunResult {
   errors: number;
 }
 
+/** --merge a.json,b.json: one table, comparison and plot from runs made separately (e.g. in parallel). */
+function mergeRuns(files: string[]): void {
+  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ExperimentOutput);
+  const first = parts[0];
+  for (const p of parts) {
+    if (p.facts !== first.facts || p.source !== first.source || p.seed !== first.seed || p.paraphrases !== first.paraphrases) {
+      fail(`cannot merge runs over different streams (${p.source} x${p.facts} seed ${p.seed} vs ${first.source} x${first.facts} seed ${first.seed})`);
+    }
+  }
+  const merged: ExperimentOutput = { ...first, methods: parts.flatMap((p) => p.methods), minutes: parts.reduce((a, p) => a + p.minutes, 0) };
+  printTable(merged.methods, merged.base, merged.device);
+  printMatched(merged.methods);
+  writeOutputs(merged, `${merged.facts} facts, ${merged.source}`);
+}
+
+function writeOutputs(out: ExperimentOutput, title: string): void {
+  for (const file of [args.json, args.csv, args.svg]) if (file) mkdirSync(dirname(file), { recursive: true });
+  if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
+  if (args.csv) writeFileSync(args.csv, toCsv(out.methods));
+  if (args.svg) writeFileSync(args.svg, paretoSvg(out.methods, title));
+  console.log(`\nwrote ${[args.json, args.csv, args.svg].filter(Boolean).join(', ')}`);
+}
+
+interface BaseScores {
+  recall: number;
+  recall_f1: number;
+  retention: number;
+  nll: number;
+  nll_per_domain: Readonly<Record<string, number>>;
+  multiple_choice: number | null;
+}
+
+interface ExperimentOutput {
+  facts: number;
+  source: string;
+  seed: number;
+  paraphrases: number;
+  device: string;
+  base: BaseScores;
+  methods: RunResult[];
+  minutes: number;
+}
+
 async function main() {
+  if (args.merge) return mergeRuns(args.merge.split(','));
   const n = int('n', args.n);
   const seed = int('seed', args.seed);
   const paraphrases = int('batch', args.batch);
@@ -256,31 +304,36 @@ async function main() {
     console.log(`  ${result.label}: recall ${pct(result.recall)}, retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
   }
 
-  printTable(results, base, device);
+  const baseScores: BaseScores = {
+    recall: base.recall.exactMatch,
+    recall_f1: base.recall.f1,
+    retention: base.retention.exactMatch,
+    nll: base.nll!.mean,
+    nll_per_domain: base.nll!.perDomain,
+    multiple_choice: base.multipleChoice,
+  };
+  printTable(results, baseScores, device);
   printMatched(results);
-  const out = {
+  const out: ExperimentOutput = {
     facts: facts.length,
     source: args.facts ?? `pack:${args.pack}`,
     seed,
     paraphrases,
     device,
-    base: { recall: base.recall.exactMatch, retention: base.retention.exactMatch, nll: base.nll!.mean, nll_per_domain: base.nll!.perDomain, multiple_choice: base.multipleChoice },
+    base: baseScores,
     methods: results,
     minutes: (Date.now() - started) / 60000,
   };
-  for (const file of [args.json, args.csv, args.svg]) if (file) mkdirSync(dirname(file), { recursive: true });
-  if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
-  if (args.csv) writeFileSync(args.csv, toCsv(results));
-  if (args.svg) writeFileSync(args.svg, paretoSvg(results, `${facts.length} facts, ${args.facts ? 'custom facts' : `${args.pack} pack`}`));
-  console.log(`\nwrote ${[args.json, args.csv, args.svg].filter(Boolean).join(', ')} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  writeOutputs(out, `${facts.length} facts, ${out.source}`);
+  console.log(`done in ${out.minutes.toFixed(1)} min`);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-function printTable(results: RunResult[], base: EvalSnapshot, device: string): void {
+function printTable(results: RunResult[], base: BaseScores, device: string): void {
   console.log(`\n| method | recall EM | recall F1 | retention after | retention drop | NLL before -> after | multiple choice | params / step | ms / step |`);
   console.log(`|---|---|---|---|---|---|---|---|---|`);
-  console.log(`| base model (before teaching) | ${pct(base.recall.exactMatch)} | ${pct(base.recall.f1)} | ${pct(base.retention.exactMatch)} | - | ${base.nll!.mean.toFixed(3)} | ${pct(base.multipleChoice ?? 0)} | - | - |`);
+  console.log(`| base model (before teaching) | ${pct(base.recall)} | ${pct(base.recall_f1)} | ${pct(base.retention)} | - | ${base.nll.toFixed(3)} | ${base.multiple_choice === null ? '-' : pct(base.multiple_choice)} | - | - |`);
   for (const r of results) {
     console.log(
       `| ${r.label} | ${pct(r.recall)} | ${pct(r.recall_f1)} | ${pct(r.retention_after)} | ${pct(r.retention_drop)} | ${r.nll_before.toFixed(3)} -> ${r.nll_after.toFixed(3)} | ${r.multiple_choice === null ? '-' : pct(r.multiple_choice)} | ${r.params_per_step.toLocaleString('en-US')} | ${r.ms_per_step.toFixed(0)} |`,

@@ -3,7 +3,9 @@
  * the app's method race build learners from. Defaults are the calibrated settings recorded in README
  * ("Learning versus forgetting").
  */
+import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
+import type { TfMemoryKernels } from '../kernels/memory-kernels-tf';
 import type { Learner } from './learner';
 import { SparseMemoryLearner, type SparseSettings } from './sparse-learner';
 import { FullFinetuneLearner } from './full-finetune-learner';
@@ -31,35 +33,52 @@ export interface MethodSpec {
   create(model: EngramModel, background: BackgroundStats | null, settings: MethodSettings): Learner;
 }
 
+/**
+ * On webgpu the sparse methods run on the WGSL memory kernels (in-place row updates, no copy of the table);
+ * elsewhere on the reference path. Imported lazily: the kernels load WGSL with ?raw, which plain Node scripts
+ * cannot. Pipelines are cached per device, so every learner after the first gets them at once. If they fail
+ * to compile, the learner stays on the reference path (same results, slower) and the reason is logged.
+ */
+function webgpuKernels(): Promise<TfMemoryKernels | null> | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return import('../kernels/memory-kernels-tf')
+    .then((m) => m.createTfMemoryKernels())
+    .catch((error: unknown) => {
+      console.warn(`sparse learner: WGSL memory kernels unavailable, using the reference path: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+}
+
 function sparse(id: MethodId, description: string, extra: Partial<SparseSettings>, defaults: MethodSettings): MethodSpec {
   return {
     id,
     family: 'sparse',
     description,
     defaults,
-    create: (model, background, s) => new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay, ...extra }),
+    create: (model, background, s) =>
+      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
   };
 }
 
 const registry = new Map<MethodId, MethodSpec>();
 for (const spec of [
-  sparse('sparse', 'sparse memory finetuning: TF-IDF top-t value rows, SGD', {}, { t: 500, lr: 10, steps: 1 }),
-  sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, { t: 500, lr: 10, steps: 1 }),
-  sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 10, steps: 1 }),
-  sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 10, steps: 1 }),
-  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 1, steps: 1, weightDecay: 0.1 }),
+  sparse('sparse', 'sparse memory finetuning: TF-IDF top-t value rows, SGD', {}, { t: 500, lr: 5, steps: 2 }),
+  sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, { t: 500, lr: 5, steps: 2 }),
+  sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 5, steps: 2 }),
+  sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 5, steps: 2 }),
+  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 }),
   {
     id: 'full',
     family: 'full',
     description: 'full finetuning: AdamW (wd 0.1) on every parameter',
-    defaults: { lr: 1e-4, steps: 1, weightDecay: 0.1 },
+    defaults: { lr: 1e-4, steps: 2, weightDecay: 0.1 },
     create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay }),
   },
   {
     id: 'lora',
     family: 'lora',
     description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
-    defaults: { lr: 1e-3, steps: 1, rank: 8, alpha: 16, weightDecay: 0.1 },
+    defaults: { lr: 1e-3, steps: 2, rank: 8, alpha: 16, weightDecay: 0.1 },
     create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay }),
   },
 ] satisfies MethodSpec[]) {

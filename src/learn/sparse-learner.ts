@@ -7,11 +7,19 @@
  *
  * The value gradient is never dense: dL/dy is turned into gradients for the chosen rows only
  * (sparseRowGradient: t x Dv floats whatever N). Reference path (tf ops), so it runs on every backend.
+ *
+ * Kernel path (webgpu, when constructed with `kernels`): the same step with the WGSL memory kernels doing the
+ * lookup and the read, readBackward the chosen rows' gradients, and sparseUpdate the SGD step in the table's
+ * own GPUBuffer; undo writes the saved rows back in place. Nothing copies the N x Dv table, except once when
+ * model.values shares its buffer with another tensor (tf.clone does): the learner then takes a private copy
+ * first, as writeRows below would, so the other tensor never changes under its owner.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { nSlots } from '../model/config';
 import { sparseRowGradient } from '../model/memory-layer';
+// Type only: the kernels module imports WGSL with ?raw, which plain Node scripts (tsx) cannot load.
+import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf';
 import { slotCountsReference } from '../kernels/slot-counts-reference';
 import { selectTopT, tfidfScores, type BackgroundStats } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
@@ -46,6 +54,15 @@ export interface SparseStepReport extends StepReport {
   readonly undo: RowsSnapshot;
 }
 
+export interface SparseLearnerOptions {
+  /**
+   * The WGSL memory kernels (createTfMemoryKernels, webgpu only), or a promise of them (compiling takes a
+   * while; createLearner passes one). Absent or null: the reference path. If the active backend is no longer
+   * the kernels' own (a device was lost and tfjs fell back), the learner uses the reference path.
+   */
+  readonly kernels?: TfMemoryKernels | Promise<TfMemoryKernels | null> | null;
+}
+
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 const ADAM_EPS = 1e-8;
@@ -58,8 +75,15 @@ export class SparseMemoryLearner implements Learner {
   private streamBatches = 0;
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
   private readonly adam = new Map<number, { m: Float32Array; v: Float32Array; step: number }>();
+  private kernelsPending: Promise<TfMemoryKernels | null> | null;
+  private kernels: TfMemoryKernels | null = null;
 
-  constructor(readonly model: EngramModel, private readonly pretrainBackground: BackgroundStats | null, settings: SparseSettings) {
+  constructor(
+    readonly model: EngramModel,
+    private readonly pretrainBackground: BackgroundStats | null,
+    settings: SparseSettings,
+    options: SparseLearnerOptions = {},
+  ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
     this.settings = { steps: 1, ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, ...settings };
@@ -78,6 +102,12 @@ export class SparseMemoryLearner implements Learner {
     if (s.optimizer === 'adamw') parts.push('adamw');
     if (s.steps > 1) parts.push(`steps=${s.steps}`);
     this.label = parts.join(' ');
+    this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
+  }
+
+  /** Whether the next step runs on the WGSL kernels (known once the first teach() has resolved them). */
+  get usesKernels(): boolean {
+    return this.liveKernels() !== null;
   }
 
   async teach(batch: TeachingBatch): Promise<SparseStepReport> {
@@ -87,9 +117,14 @@ export class SparseMemoryLearner implements Learner {
     let firstLoss = NaN;
     let last: StepOutcome | undefined;
     const streamSlots = new Set<number>();
+    if (this.kernelsPending) {
+      this.kernels = await this.kernelsPending;
+      this.kernelsPending = null;
+    }
     try {
       for (let step = 0; step < this.settings.steps; step++) {
-        last = await this.step(batch, before);
+        const kernels = this.liveKernels();
+        last = kernels ? await this.kernelStep(batch, before, kernels) : await this.step(batch, before);
         if (step === 0) firstLoss = last.loss;
         for (const s of last.readSlots) streamSlots.add(s);
       }
@@ -120,7 +155,7 @@ export class SparseMemoryLearner implements Learner {
       scores: last!.scores,
       reads: last!.reads,
       updateNorms: norms,
-      paramsTouched: Math.round(undo.slots.length / this.settings.steps) * Dv,
+      paramsTouched: last!.slots.length * Dv, // per step; undo.slots is the union over the fact's steps
       ms: performance.now() - started,
       undo,
     };
@@ -128,7 +163,12 @@ export class SparseMemoryLearner implements Learner {
 
   /** Puts back rows a fact overwrote; the values become bit-identical to before it. */
   restore(snapshot: RowsSnapshot): void {
-    restoreRows(this.model, snapshot);
+    const kernels = this.liveKernels();
+    if (!kernels || snapshot.slots.length === 0) {
+      restoreRows(this.model, snapshot);
+      return;
+    }
+    kernels.writeRows(this.ownTable(kernels), snapshot.slots, snapshot.rows);
   }
 
   dispose(): void {
@@ -165,17 +205,7 @@ export class SparseMemoryLearner implements Learner {
       throw new NonFiniteStepError(`a non-finite loss (${loss})`);
     }
 
-    // TF: reads per slot over non-pad tokens only (method.md §2 step 3).
-    const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
-    const { counts } = slotCountsReference(hostIds as Int32Array, nonPad, readsPerToken, nSlots(cfg));
-    const reads = readSlots(counts);
-    const ranking = this.settings.ranking;
-    const background = this.background();
-    const { slots, scores } =
-      ranking === 'all'
-        ? { slots: reads.slots, scores: Float64Array.from(reads.counts) }
-        : selectTopT(tfidfScores(counts, background ?? { df: new Uint32Array(counts.length), numBatches: 0 }, background ? ranking : 'tf'), this.settings.t);
-
+    const { slots, scores, reads } = this.select(batch, hostIds as Int32Array);
     const rowGrads = sparseRowGradient(hostIds as Int32Array, hostWeights as Float32Array, readsPerToken, grad as tf.Tensor2D, slots);
     grad.dispose();
     const g = (await rowGrads.data()) as Float32Array;
@@ -194,6 +224,107 @@ export class SparseMemoryLearner implements Learner {
     }
     writeRows(model, slots, next);
     return { loss, slots, scores, reads, readSlots: reads.slots };
+  }
+
+  /**
+   * The step on the WGSL kernels: same loss, selection and snapshot as `step`, with the forward's lookup and
+   * read, the row gradients (readBackward) and the SGD update (sparseUpdate, in place) on the GPU. Rows agree
+   * with the reference path to float32 rounding (summation order in the read and in the row gradients, and
+   * lr * g rounded before the subtraction), not bit for bit.
+   */
+  private async kernelStep(batch: TeachingBatch, before: Map<number, Float32Array>, kernels: TfMemoryKernels): Promise<StepOutcome> {
+    const model = this.model;
+    const cfg = model.cfg;
+    const Dv = cfg.valueDim;
+    const M = batch.B * batch.T;
+    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+    const mask = targetMask(batch, cfg.vocabSize);
+    let ids: tf.Tensor3D | undefined;
+    let weights: tf.Tensor3D | undefined;
+    const lossOf = (delta: tf.Tensor) => {
+      const result = model.forward(tokens, { readDeltas: [delta as tf.Tensor2D], kernels });
+      ids = result.reads[0].ids; // [M, H, K], not on the tape: only dL/dy is differentiated
+      weights = result.reads[0].weights;
+      return summedNextTokenLoss(result.logits, mask);
+    };
+    const delta = tf.zeros([M, Dv]);
+    const { value, grad } = tf.valueAndGrad(lossOf)(delta); // grad: dL/dy [M, Dv]
+    tf.dispose([tokens, mask, delta]);
+    const held: tf.Tensor[] = [value, grad, ids!, weights!];
+    try {
+      const [lossData, hostIds] = await Promise.all([value.data(), ids!.data()]);
+      const loss = lossData[0];
+      if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
+      const { slots, scores, reads } = this.select(batch, hostIds as Int32Array);
+      if (slots.length === 0) return { loss, slots, scores, reads, readSlots: reads.slots };
+
+      const table = this.ownTable(kernels);
+      const { rowGrads } = kernels.readBackward(grad as tf.Tensor2D, ids!, weights!, slots, table); // [t, Dv]
+      held.push(rowGrads);
+      const indices = tf.tensor1d(slots, 'int32');
+      const oldRows = tf.gather(model.values!, indices); // [t, Dv], recorded before the update below
+      held.push(indices, oldRows);
+      const [g, old] = (await Promise.all([rowGrads.data(), oldRows.data()])) as [Float32Array, Float32Array];
+      for (let i = 0; i < g.length; i++) {
+        if (!Number.isFinite(g[i])) throw new NonFiniteStepError('a non-finite gradient');
+      }
+      slots.forEach((s, u) => {
+        if (!before.has(s)) before.set(s, old.slice(u * Dv, (u + 1) * Dv));
+      });
+      if (this.settings.optimizer === 'adamw') {
+        const next = this.adamw(slots, old, g);
+        for (let i = 0; i < next.length; i++) {
+          if (!Number.isFinite(next[i])) throw new NonFiniteStepError('a non-finite update');
+        }
+        kernels.writeRows(table, slots, next);
+      } else {
+        // What the shader computes (f32 product, then f32 difference), checked before anything is written.
+        const lr = Math.fround(this.settings.lr);
+        for (let i = 0; i < g.length; i++) {
+          if (!Number.isFinite(Math.fround(old[i] - Math.fround(lr * g[i])))) throw new NonFiniteStepError('a non-finite update');
+        }
+        kernels.sparseUpdate(table, slots, rowGrads, this.settings.lr);
+      }
+      return { loss, slots, scores, reads, readSlots: reads.slots };
+    } finally {
+      tf.dispose(held);
+    }
+  }
+
+  /** TF counts over non-pad tokens (method.md §2 step 3), then the ranking's choice of rows. */
+  private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
+    const cfg = this.model.cfg;
+    const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
+    const { counts } = slotCountsReference(hostIds, nonPad, cfg.memHeads * cfg.topk, nSlots(cfg));
+    const reads = readSlots(counts);
+    const ranking = this.settings.ranking;
+    const background = this.background();
+    const { slots, scores } =
+      ranking === 'all'
+        ? { slots: reads.slots, scores: Float64Array.from(reads.counts) }
+        : selectTopT(tfidfScores(counts, background ?? { df: new Uint32Array(counts.length), numBatches: 0 }, background ? ranking : 'tf'), this.settings.t);
+    return { slots, scores, reads };
+  }
+
+  /** The kernels, if they run on the active backend (after a device loss tfjs may have moved to wasm). */
+  private liveKernels(): TfMemoryKernels | null {
+    return this.kernels && this.kernels.backend === tf.backend() ? this.kernels : null;
+  }
+
+  /**
+   * The value table as the kernels' in-place writes need it: model.values alone on its GPUBuffer. When another
+   * tensor shares the buffer (tf.clone, tf.variable), it keeps the old values and the model gets a copy, as
+   * with writeRows.
+   */
+  private ownTable(kernels: TfMemoryKernels): TfValueTable {
+    let values = this.model.values!;
+    if (kernels.backend.refCount(values.dataId) !== 1) {
+      this.model.values = kernels.ownedCopy(values);
+      values.dispose();
+      values = this.model.values;
+    }
+    const [N, Dv] = values.shape;
+    return { shards: [values], numSlots: N, dim: Dv, rowsPerShard: N, numShards: 1 };
   }
 
   private adamw(slots: Int32Array, old: Float32Array, g: Float32Array): Float32Array {
