@@ -71,14 +71,14 @@ for (const spec of [
     id: 'full',
     family: 'full',
     description: 'full finetuning: AdamW (wd 0.1) on every parameter',
-    defaults: { lr: 1e-4, steps: 2, weightDecay: 0.1 },
+    defaults: { lr: 1e-3, steps: 2, weightDecay: 0.1 },
     create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay }),
   },
   {
     id: 'lora',
     family: 'lora',
     description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
-    defaults: { lr: 1e-3, steps: 2, rank: 8, alpha: 16, weightDecay: 0.1 },
+    defaults: { lr: 1e-2, steps: 2, rank: 8, alpha: 16, weightDecay: 0.1 },
     create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay }),
   },
 ] satisfies MethodSpec[]) {
