@@ -250,6 +250,24 @@ async function main() {
   baseModel.dispose();
   console.log(`base model: recall ${pct(base.recall.exactMatch)} of the stream before teaching, retention ${pct(base.retention.exactMatch)}, NLL ${base.nll!.mean.toFixed(3)}, multiple choice ${pct(base.multipleChoice ?? 0)} (${(base.ms / 1000).toFixed(0)} s)`);
 
+  const baseScores: BaseScores = {
+    recall: base.recall.exactMatch,
+    recall_f1: base.recall.f1,
+    retention: base.retention.exactMatch,
+    nll: base.nll!.mean,
+    nll_per_domain: base.nll!.perDomain,
+    multiple_choice: base.multipleChoice,
+  };
+  const output = (methods: RunResult[]): ExperimentOutput => ({
+    facts: facts.length,
+    source: args.facts ?? `pack:${args.pack}`,
+    seed,
+    paraphrases,
+    device,
+    base: baseScores,
+    methods,
+    minutes: (Date.now() - started) / 60000,
+  });
   const results: RunResult[] = [];
   for (const [r, run] of runs.entries()) {
     const model = EngramModel.fromCheckpoint(ckpt);
@@ -302,28 +320,16 @@ async function main() {
     learner.dispose();
     model.dispose();
     console.log(`  ${result.label}: recall ${pct(result.recall)}, retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
+    // Finished runs are saved as they complete, so a long sweep that is stopped keeps them.
+    if (args.json) {
+      mkdirSync(dirname(args.json), { recursive: true });
+      writeFileSync(args.json, JSON.stringify(output(results), null, 2) + '\n');
+    }
   }
 
-  const baseScores: BaseScores = {
-    recall: base.recall.exactMatch,
-    recall_f1: base.recall.f1,
-    retention: base.retention.exactMatch,
-    nll: base.nll!.mean,
-    nll_per_domain: base.nll!.perDomain,
-    multiple_choice: base.multipleChoice,
-  };
-  printTable(results, baseScores, device);
+  const out = output(results);
+  printTable(results, out.base, device);
   printMatched(results);
-  const out: ExperimentOutput = {
-    facts: facts.length,
-    source: args.facts ?? `pack:${args.pack}`,
-    seed,
-    paraphrases,
-    device,
-    base: baseScores,
-    methods: results,
-    minutes: (Date.now() - started) / 60000,
-  };
   writeOutputs(out, `${facts.length} facts, ${out.source}`);
   console.log(`done in ${out.minutes.toFixed(1)} min`);
 }
