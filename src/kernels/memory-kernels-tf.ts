@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { createStorageBuffer } from '../gpu/compute-pipeline';
-import { activeWebGPUBackend, allocateOutput, assertExclusive, gpuBufferOf, markWritten, submitAfterTfjs } from '../gpu/tf-interop';
+import { activeWebGPUBackend, allocateOutput, assertExclusive, flushTfjs, gpuBufferOf, markWritten, submitAfterTfjs } from '../gpu/tf-interop';
 import { encodeMemoryLookup, prepareMemoryLookup, type LookupShape } from './memory-lookup';
 import { encodeValueRead, prepareValueRead } from './value-read';
 import { encodeReadBackward, prepareReadBackward } from './read-backward';
@@ -63,6 +63,16 @@ export interface TfMemoryKernels {
   ): { rowGrads: tf.Tensor2D; dWeights?: tf.Tensor3D };
   /** V[slots[u]] -= lr * rowGrads[u], in place in the table's own buffers. */
   sparseUpdate(table: TfValueTable, slots: Int32Array, rowGrads: tf.Tensor2D, lr: number): void;
+  /**
+   * V[slots[u]] = rows[u] ([t, Dv] host floats), in place and bit for bit: how an undo snapshot goes back
+   * without copying the table (queue.writeBuffer, ordered after tfjs's pending work like every kernel here).
+   */
+  writeRows(table: TfValueTable, slots: Int32Array, rows: Float32Array): void;
+  /**
+   * A bit-for-bit copy of `tensor` in a GPUBuffer of its own (one copyBufferToBuffer). tf.clone and
+   * tf.variable share the buffer, and an arithmetic copy (x * 1) may flush subnormals on a GPU.
+   */
+  ownedCopy<R extends tf.Rank>(tensor: tf.Tensor<R>): tf.Tensor<R>;
 }
 
 /** Compiles every pipeline on the active webgpu backend's device; null when the backend is not webgpu. */
@@ -158,6 +168,39 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       const gpu = gpuTable(table, 'sparseUpdate');
       submitAfterTfjs(backend, 'sparse-update', (encoder) => [...encodeSparseUpdate(device, encoder, updatePipeline, gpu, slots.length, { slots: slotBuffer, rowGrads: grads }, lr), slotBuffer]);
       for (const shard of table.shards) markWritten(backend, shard);
+    },
+
+    writeRows(table, slots, rows) {
+      assertUpdateSlots(slots, table.numSlots, 'writeRows');
+      if (rows.length !== slots.length * table.dim) throw new Error(`writeRows: rows must be [t, Dv] = ${slots.length * table.dim} floats, got ${rows.length}`);
+      if (slots.length === 0) return;
+      table.shards.forEach((shard, s) => assertExclusive(backend, shard, `writeRows value shard ${s}`));
+      const buffers = table.shards.map((shard, s) => gpuBufferOf(backend, shard, `writeRows: value shard ${s}`));
+      flushTfjs(backend); // tfjs's pending reads of the old rows go first on the queue
+      // One write per run of consecutive slots (snapshots are sorted, so a fact's rows often come in runs).
+      const order = Array.from(slots.keys()).sort((a, b) => slots[a] - slots[b]);
+      const dim = table.dim;
+      for (let i = 0; i < order.length; ) {
+        let j = i + 1;
+        const shard = Math.floor(slots[order[i]] / table.rowsPerShard);
+        while (j < order.length && order[j] === order[j - 1] + 1 && slots[order[j]] === slots[order[j - 1]] + 1 && Math.floor(slots[order[j]] / table.rowsPerShard) === shard) j++;
+        const row = slots[order[i]] - shard * table.rowsPerShard;
+        const bytes = (j - i) * dim * 4;
+        backend.queue.writeBuffer(buffers[shard], row * dim * 4, rows.buffer as ArrayBuffer, rows.byteOffset + order[i] * dim * 4, bytes);
+        i = j;
+      }
+      for (const shard of table.shards) markWritten(backend, shard);
+    },
+
+    ownedCopy<R extends tf.Rank>(tensor: tf.Tensor<R>): tf.Tensor<R> {
+      if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`ownedCopy: expected a float32 or int32 tensor, got ${tensor.dtype}`);
+      const source = gpuBufferOf(backend, tensor, 'ownedCopy');
+      const copy = allocateOutput<R>(backend, [...tensor.shape], tensor.dtype);
+      submitAfterTfjs(backend, 'owned-copy', (encoder) => {
+        encoder.copyBufferToBuffer(source, 0, copy.buffer, 0, tensor.size * 4);
+        return [];
+      });
+      return copy.tensor;
     },
   };
 }
