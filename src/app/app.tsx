@@ -1,11 +1,31 @@
-import { BackendStatus } from './backend-status';
-import { FailurePanel } from './failure-panel';
-import { ModelStatus } from './model-status';
+import { useEffect, useState } from 'react';
+import type { PackName } from '../facts/fact';
+import type { LearnSettings } from '../worker/protocol';
 import { AskPanel } from './ask-panel';
+import { BackendStatus } from './backend-status';
+import { FactsList } from './facts-list';
+import { FailurePanel } from './failure-panel';
+import { MetricsCharts } from './metrics-charts';
+import { ModelStatus } from './model-status';
+import { Notices } from './notices';
+import { SettingsPanel } from './settings-panel';
+import { SlotPanel } from './slot-panel';
+import { StreamPanel } from './stream-panel';
+import { TeachPanel } from './teach-panel';
 import { useEngine } from './use-engine';
+import { readSharedState, writeSharedState, type SharedState } from './url-state';
 
 export function App() {
-  const engine = useEngine();
+  const [shared, setShared] = useState<SharedState>(() => readSharedState(location.search));
+  const engine = useEngine(shared.settings);
+  useEffect(() => {
+    const search = writeSharedState(location.search, shared);
+    if (search !== location.search) history.replaceState(null, '', `${location.pathname}${search}${location.hash}`);
+  }, [shared]);
+  const applySettings = (settings: LearnSettings) => {
+    setShared((s) => ({ ...s, settings }));
+    engine.send({ type: 'set-settings', settings });
+  };
   return (
     <div className="app">
       <header>
@@ -15,16 +35,39 @@ export function App() {
       <BackendStatus engine={engine} />
       <ModelStatus engine={engine} />
       <FailurePanel failures={engine.failures} />
-      <main>
-        <AskPanel engine={engine} />
-        <section className="intro">
-          <h2>What this is</h2>
-          <p>
-            Language models are frozen after training; teaching them new facts usually erases old ones. Engram runs a small
-            language model with a product-key memory layer on your GPU and teaches it one fact at a time by updating only the
-            few memory slots that fact reads far more than ordinary text does (sparse memory finetuning, Lin et al. 2025).
-          </p>
-        </section>
+      <Notices engine={engine} />
+      <main className="grid">
+        <div className="column">
+          <TeachPanel engine={engine} />
+          <AskPanel engine={engine} />
+          <StreamPanel
+            engine={engine}
+            pack={shared.pack}
+            rate={shared.rate}
+            onPack={(pack: PackName) => setShared((s) => ({ ...s, pack }))}
+            onRate={(rate: number) => setShared((s) => ({ ...s, rate }))}
+          />
+        </div>
+        <div className="column">
+          <SlotPanel engine={engine} />
+        </div>
+        <div className="wide">
+          <MetricsCharts engine={engine} />
+        </div>
+        <div className="column">
+          <FactsList engine={engine} />
+        </div>
+        <div className="column">
+          <SettingsPanel engine={engine} settings={shared.settings} pack={shared.pack} onApply={applySettings} />
+          <section className="panel intro">
+            <h2>What this is</h2>
+            <p>
+              Language models are frozen after training; teaching them new facts usually erases old ones. Engram runs a small language model with a
+              product-key memory layer on your GPU and teaches it one fact at a time by updating only the few memory slots that fact reads far more than
+              ordinary text does (sparse memory finetuning, Lin et al. 2025).
+            </p>
+          </section>
+        </div>
       </main>
     </div>
   );

@@ -1,5 +1,5 @@
 /** Loading progress for the model (bytes downloaded, then upload to the GPU), then what was loaded. */
-import type { EngineState } from './use-engine';
+import type { EngineState } from './engine-state';
 
 export function ModelStatus({ engine }: { engine: EngineState }) {
   const { backend, model, progress } = engine;

@@ -1,64 +1,79 @@
-/** React state for the engine: the backend report, loading progress and any failures. */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AnswerReport, BackendReport, EngineFailure, ModelReport } from '../worker/protocol';
+/** React hook over the engine worker: state from engine-state.ts, and one function per command. */
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import type { Fact, PackName } from '../facts/fact';
+import type { EngineCommand, LearnSettings } from '../worker/protocol';
 import { startEngine, type EngineClient } from './engine-client';
-
-export interface EngineState {
-  backend?: BackendReport;
-  model?: ModelReport;
-  answer?: AnswerReport;
-  /** Why the last question was not answered, in words for the person who asked. */
-  askRefusal?: string;
-  asking: boolean;
-  progress?: { stage: string; done: number; total: number };
-  failures: EngineFailure[];
-}
+import { INITIAL_STATE, reduce, type EngineState } from './engine-state';
+import { backendPreference, evalSizeFromUrl } from './url-state';
 
 export interface Engine extends EngineState {
   ask(question: string): void;
+  teach(fact: Fact): void;
+  startStream(pack: PackName, rate: number): void;
+  send(command: EngineCommand): void;
+  exportFacts(ids: number[]): void;
+  importFile(file: File): void;
+  dismissNotice(index: number): void;
 }
 
-export function useEngine(): Engine {
-  const [state, setState] = useState<EngineState>({ failures: [], asking: false });
+export function useEngine(initialSettings: LearnSettings): Engine {
+  const [state, dispatch] = useReducer(reduce, INITIAL_STATE);
   const client = useRef<EngineClient | null>(null);
+  const settingsAtStart = useRef(initialSettings);
   useEffect(() => {
     const engine = startEngine();
     client.current = engine;
     const unsubscribe = engine.subscribe((event) => {
-      setState((prev) => {
-        switch (event.type) {
-          case 'progress':
-            return { ...prev, progress: { stage: event.stage, done: event.done, total: event.total } };
-          case 'backend':
-            return { ...prev, backend: event.report, progress: undefined };
-          case 'model':
-            return { ...prev, model: event.report, progress: undefined };
-          case 'answer':
-            return { ...prev, answer: event.report, askRefusal: undefined, asking: false };
-          case 'ask-refused':
-            return { ...prev, askRefusal: event.message, asking: false };
-          case 'error':
-            return { ...prev, failures: [...prev.failures, event.failure], progress: undefined };
-        }
-      });
+      if (event.type === 'exported') download(event.bytes, event.fileName);
+      dispatch(event);
     });
-    engine.send({ type: 'init', preference: backendPreferenceFromUrl(), modelUrl: new URL(`${import.meta.env.BASE_URL}model/`, location.href).href });
+    const base = new URL(import.meta.env.BASE_URL, location.href);
+    engine.send({
+      type: 'init',
+      preference: backendPreference(location.search),
+      modelUrl: new URL('model/', base).href,
+      dataUrl: new URL('data/', base).href,
+      settings: settingsAtStart.current,
+      evalSize: evalSizeFromUrl(location.search),
+    });
     return () => {
       unsubscribe();
       engine.terminate();
     };
   }, []);
+  const send = useCallback((command: EngineCommand) => client.current?.send(command), []);
   const nextId = useRef(1);
-  const ask = useCallback((question: string) => {
-    setState((prev) => ({ ...prev, asking: true, askRefusal: undefined }));
-    client.current?.send({ type: 'ask', id: nextId.current++, question });
-  }, []);
-  return { ...state, ask };
+  const ask = useCallback(
+    (question: string) => {
+      dispatch({ type: 'page-asking' });
+      send({ type: 'ask', id: nextId.current++, question });
+    },
+    [send],
+  );
+  const actions = useMemo(
+    () => ({
+      send,
+      ask,
+      teach: (fact: Fact) => send({ type: 'teach', fact }),
+      startStream: (pack: PackName, rate: number) => send({ type: 'stream', pack, rate }),
+      exportFacts: (factIds: number[]) => send({ type: 'export', factIds }),
+      dismissNotice: (index: number) => dispatch({ type: 'page-dismiss-notice', index }),
+      importFile: (file: File) => {
+        void file.arrayBuffer().then((bytes) => client.current?.send({ type: 'import', bytes, fileName: file.name }));
+      },
+    }),
+    [send, ask],
+  );
+  return { ...state, ...actions };
 }
 
-/** `?backend=wasm` (or cpu, webgpu) forces a backend: shareable, and handy for comparing speed. */
-function backendPreferenceFromUrl(): ('webgpu' | 'wasm' | 'cpu')[] | undefined {
-  const wanted = new URLSearchParams(location.search).get('backend');
-  if (wanted === 'webgpu' || wanted === 'wasm' || wanted === 'cpu') return [wanted, 'cpu'];
-  return undefined;
+function download(bytes: ArrayBuffer, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -1,16 +1,16 @@
 /**
- * The engine worker: owns tfjs, the GPU device and (later) the model, so the page never blocks.
- * It answers commands from protocol.ts with events.
+ * The engine worker: owns tfjs, the GPU device and the model, so the page never blocks. It turns commands from
+ * protocol.ts into Engine calls and reports every failure as an event (style.md #7).
  */
 /// <reference lib="webworker" />
-import { describeBackend, initBackend } from '../gpu/tf-backend';
+import { describeBackend, initBackend, type BackendInfo } from '../gpu/tf-backend';
 import { GpuError } from '../gpu/gpu-errors';
-import { CheckpointError, fetchSource, loadCheckpoint } from '../model/checkpoint';
+import { CheckpointError, fetchSource, loadCheckpoint, type Checkpoint } from '../model/checkpoint';
 import { EngramModel } from '../model/transformer';
-import { greedyDecodeWithProbs } from '../model/answers';
-import { fetchTokenizer, type EngramTokenizer } from '../model/tokenizer';
-import { questionPrompt } from '../facts/question';
+import { fetchTokenizer } from '../model/tokenizer';
 import type { EngineCommand, EngineEvent, EngineFailure, ModelReport } from './protocol';
+import { Engine } from './engine';
+import { settingsProblems } from './settings';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -27,18 +27,40 @@ export function toFailure(error: unknown): EngineFailure {
   return { kind: 'internal', message, remedy: 'Reload the page. If it happens again, please report it with your browser and GPU name.' };
 }
 
-let model: EngramModel | null = null;
-let tokenizer: EngramTokenizer | null = null;
-const MAX_ANSWER_TOKENS = 12;
+let engine: Engine | null = null;
+let backend: BackendInfo | null = null;
+let init: Extract<EngineCommand, { type: 'init' }> | null = null;
 
-async function loadModel(modelUrl: string): Promise<EngramModel> {
+async function startBackend(command: Extract<EngineCommand, { type: 'init' }>): Promise<BackendInfo> {
+  const started = performance.now();
+  post({ type: 'progress', stage: 'Starting the GPU backend', done: 0, total: 1 });
+  const info = await initBackend({
+    preference: command.preference,
+    onGpuError: (error) => post({ type: 'error', failure: toFailure(error) }),
+  });
+  post({ type: 'progress', stage: 'Starting the GPU backend', done: 1, total: 1 });
+  post({
+    type: 'backend',
+    report: {
+      name: info.name,
+      adapter: info.adapter,
+      fallback: info.fallbackReason ? toFailure(info.fallbackReason) : undefined,
+      description: describeBackend(info),
+      initMs: performance.now() - started,
+    },
+  });
+  info.device?.lost.then((lost) => onDeviceLost(info, lost));
+  return info;
+}
+
+async function loadModel(modelUrl: string): Promise<{ checkpoint: Checkpoint; model: EngramModel }> {
   const started = performance.now();
   const stage = 'Downloading the model';
   const checkpoint = await loadCheckpoint(fetchSource(modelUrl), {
     onProgress: (loaded, total) => post({ type: 'progress', stage, done: loaded, total: total ?? 0 }),
   });
   post({ type: 'progress', stage: 'Uploading the model to the GPU', done: 0, total: 1 });
-  const loaded = EngramModel.fromCheckpoint(checkpoint);
+  const model = EngramModel.fromCheckpoint(checkpoint);
   let parameters = 0;
   let bytes = 0;
   const backgroundTensor = checkpoint.manifest.background?.tensor;
@@ -60,65 +82,81 @@ async function loadModel(modelUrl: string): Promise<EngramModel> {
     loadMs: performance.now() - started,
   };
   post({ type: 'model', report });
-  return loaded;
+  return { checkpoint, model };
+}
+
+let checkpoint: Checkpoint | null = null;
+
+/**
+ * Issue 7 item 4: a lost device (driver reset, or the test hook) is reported, the backend is rebuilt on a new
+ * device, the model uploaded again, and the taught facts restored from IndexedDB. Work queued meanwhile waits.
+ */
+async function onDeviceLost(info: BackendInfo, lost: GPUDeviceLostInfo): Promise<void> {
+  if (info !== backend || !init || !engine || !checkpoint) return;
+  post({ type: 'notice', message: `The GPU device was lost (${lost.message || lost.reason}). Rebuilding the backend and restoring your taught facts…` });
+  engine.stream.pause();
+  await engine.queue.run(async () => {
+    backend = await startBackend(init!);
+    const model = EngramModel.fromCheckpoint(checkpoint!);
+    await engine!.reattach(model);
+  });
+  post({ type: 'notice', message: `Recovered from the lost GPU device: backend ${backend!.name} rebuilt and ${engine.taught.size} taught facts restored.` });
 }
 
 async function handle(command: EngineCommand): Promise<void> {
+  if (command.type === 'init') {
+    init = command;
+    backend = await startBackend(command);
+    const tokenizer = await fetchTokenizer(`${command.modelUrl}tokenizer.json`);
+    const loaded = await loadModel(command.modelUrl);
+    checkpoint = loaded.checkpoint;
+    engine = new Engine(post, command.settings);
+    await engine.attach({ ...loaded, tokenizer, dataUrl: command.dataUrl }, command.evalSize);
+    return;
+  }
+  if (!engine) {
+    if (command.type === 'ask') post({ type: 'ask-refused', id: command.id, message: 'The model is still loading; ask again in a moment.' });
+    else post({ type: 'notice', message: 'The model is still loading; try again in a moment.' });
+    return;
+  }
   switch (command.type) {
-    case 'init': {
-      const started = performance.now();
-      post({ type: 'progress', stage: 'Starting the GPU backend', done: 0, total: 1 });
-      const info = await initBackend({
-        preference: command.preference,
-        onGpuError: (error) => post({ type: 'error', failure: toFailure(error) }),
-      });
-      post({ type: 'progress', stage: 'Starting the GPU backend', done: 1, total: 1 });
-      post({
-        type: 'backend',
-        report: {
-          name: info.name,
-          adapter: info.adapter,
-          fallback: info.fallbackReason ? toFailure(info.fallbackReason) : undefined,
-          description: describeBackend(info),
-          initMs: performance.now() - started,
-        },
-      });
-      model?.dispose();
-      tokenizer = await fetchTokenizer(`${command.modelUrl}tokenizer.json`);
-      model = await loadModel(command.modelUrl);
-      return;
+    case 'ask':
+      return engine.ask(command.id, command.question);
+    case 'teach':
+      return engine.teachTyped(command.fact);
+    case 'stream':
+      return engine.startStream(command.pack, command.rate);
+    case 'pause':
+      return engine.stream.pause();
+    case 'resume':
+      return engine.stream.resume();
+    case 'step':
+      return engine.stream.step();
+    case 'stop-stream':
+      return engine.stream.stop();
+    case 'undo':
+      return engine.undo(command.factId);
+    case 'reset':
+      return engine.reset();
+    case 'set-settings': {
+      const problems = settingsProblems(command.settings);
+      if (problems.length > 0) return post({ type: 'notice', message: `Settings not applied: ${problems.join(' ')}` });
+      return engine.setSettings(command.settings);
     }
-    case 'ask': {
-      if (!model || !tokenizer) {
-        post({ type: 'ask-refused', id: command.id, message: 'The model is still loading; ask again in a moment.' });
-        return;
-      }
-      const formatted = questionPrompt(command.question);
-      if (!formatted.ok) {
-        post({ type: 'ask-refused', id: command.id, message: formatted.message });
-        return;
-      }
-      const prompt = tokenizer.encode(formatted.prompt);
-      if (prompt.length + MAX_ANSWER_TOKENS > model.cfg.context) {
-        post({ type: 'ask-refused', id: command.id, message: `That question is ${prompt.length} tokens long; the model reads at most ${model.cfg.context - MAX_ANSWER_TOKENS}.` });
-        return;
-      }
-      const started = performance.now();
-      const newline = tokenizer.encode('\n');
-      const { ids, probs } = await greedyDecodeWithProbs(model, prompt, MAX_ANSWER_TOKENS, [tokenizer.eosId, ...newline]);
-      const texts = tokenizer.tokenStrings(ids);
-      post({
-        type: 'answer',
-        report: {
-          id: command.id,
-          question: command.question,
-          answer: tokenizer.decode(ids).trim(),
-          tokens: texts.map((text, i) => ({ text, prob: probs[i] })),
-          ms: performance.now() - started,
-        },
-      });
+    case 'inspect-slot':
+      return engine.inspectSlot(command.slot);
+    case 'export':
+      return engine.exportFacts(command.factIds);
+    case 'import':
+      return engine.importPatch(command.bytes, command.fileName);
+    case 'race-start':
+      return engine.startRace(command.pack, command.count);
+    case 'race-stop':
+      return engine.stopRace();
+    case 'lose-device':
+      if (!backend?.device) return post({ type: 'notice', message: 'There is no GPU device to lose: the app runs on the CPU.' });
+      backend.device.destroy();
       return;
-    }
   }
 }
 

@@ -1,20 +1,71 @@
 /**
  * The typed message protocol between the page and the engine worker (style.md #8).
  * Commands flow page -> worker, events flow worker -> page; both are discriminated unions on `type`.
- * Only plain, structured-cloneable data crosses this boundary.
+ * Only plain, structured-cloneable data crosses this boundary (typed arrays included).
  */
 import type { GpuErrorKind } from '../gpu/gpu-errors';
 import type { AdapterSummary } from '../gpu/detect-webgpu';
 import type { BackendName } from '../gpu/tf-backend';
 import type { CheckpointErrorKind } from '../model/checkpoint';
+import type { Fact, PackName } from '../facts/fact';
+import type { MethodName } from '../learn/learner';
+
+/** Everything a person can tune; one typed home with defaults in settings.ts. */
+export interface LearnSettings {
+  /** Sparse memory finetuning: value rows trained per fact. */
+  readonly t: number;
+  /** Sparse memory finetuning: learning rate on the sum-reduced loss. */
+  readonly lr: number;
+  /** Teaching batch size: paraphrases of the fact per step (all methods). */
+  readonly paraphrases: number;
+  /** Full finetuning learning rate (race only). */
+  readonly fullLr: number;
+  /** LoRA learning rate (race only). */
+  readonly loraLr: number;
+  /** Evaluate recall, retention and NLL after every this many facts. */
+  readonly evalEvery: number;
+}
+
+export interface EvalSize {
+  /** Retention-probe facts, spread over the relations (default 96). */
+  readonly probeFacts: number;
+  /** Held-out text windows of 64 tokens (default 8). */
+  readonly nllWindows: number;
+}
 
 export type EngineCommand =
-  | { type: 'init'; preference?: BackendName[]; /** Where public/model/ is served, e.g. "/model/". */ modelUrl: string }
-  | { type: 'ask'; id: number; question: string };
+  | {
+      type: 'init';
+      preference?: BackendName[];
+      /** Where public/model/ is served, e.g. "http://host/model/". */
+      modelUrl: string;
+      /** Where public/data/ is served. */
+      dataUrl: string;
+      settings: LearnSettings;
+      /** Size of the live evaluation: retention-probe facts and held-out windows (smaller is quicker). */
+      evalSize?: EvalSize;
+    }
+  | { type: 'ask'; id: number; question: string }
+  | { type: 'teach'; fact: Fact }
+  | { type: 'stream'; pack: PackName; /** facts per minute; 0 = as fast as the model learns */ rate: number }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'step' }
+  | { type: 'stop-stream' }
+  | { type: 'undo'; factId: number }
+  | { type: 'reset' }
+  | { type: 'export'; factIds: number[] }
+  | { type: 'import'; bytes: ArrayBuffer; fileName: string }
+  | { type: 'set-settings'; settings: LearnSettings }
+  | { type: 'race-start'; pack: PackName; count: number }
+  | { type: 'race-stop' }
+  | { type: 'inspect-slot'; slot: number }
+  /** Test hook (issue 7 item 4): destroys the GPUDevice as a driver crash would. */
+  | { type: 'lose-device' };
 
 /** A failure as the UI shows it: what happened and what to do. */
 export interface EngineFailure {
-  kind: GpuErrorKind | CheckpointErrorKind | 'internal';
+  kind: GpuErrorKind | CheckpointErrorKind | 'internal' | 'storage';
   message: string;
   remedy: string;
 }
@@ -44,19 +95,129 @@ export interface ModelReport {
   loadMs: number;
 }
 
-/** A greedy answer, token by token, with the probability the model gave each token. */
-export interface AnswerReport {
-  id: number;
-  question: string;
+export interface DecodedAnswer {
   answer: string;
   tokens: { text: string; prob: number }[];
+}
+
+/** A greedy answer, token by token, with the probability the model gave each token; and the base model's. */
+export interface AnswerReport extends DecodedAnswer {
+  id: number;
+  question: string;
+  /** The pretrained model's answer to the same question (before any fact was taught). */
+  base: DecodedAnswer;
   ms: number;
+}
+
+/** A taught fact as the facts list shows it. */
+export interface TaughtFactSummary {
+  id: number;
+  fact: Fact;
+  /** Where it came from: typed, a pack, or an imported patch. */
+  origin: 'typed' | PackName | 'import';
+  /** Eval-only question answered exactly, as of the last evaluation (undefined until evaluated). */
+  recalled?: boolean;
+  /** Log-probability of the object on the eval-only question, as of the last evaluation. */
+  logprob?: number;
+  /** Value rows this fact wrote. */
+  rows: number;
+  ms: number;
+}
+
+/** One fact's step, for the slot map: what the batch read, what was chosen, how much each row moved. */
+export interface SlotStepData {
+  factId: number;
+  /** Every slot the batch's non-pad tokens read, with its count (the TF counts). */
+  readSlots: Int32Array;
+  readCounts: Uint32Array;
+  /** The top-t rows written, best first, with TF-IDF scores and the L2 norm of each row's change. */
+  selected: Int32Array;
+  scores: Float32Array;
+  updateNorms: Float32Array;
+}
+
+export interface StepSummary {
+  method: MethodName;
+  loss: number;
+  ms: number;
+  paramsTouched: number;
+}
+
+/** One evaluation point of one method's curve. */
+export interface MetricsPoint {
+  /** The main model (what the person teaches) or one of the method race's copies. */
+  run: 'main' | 'race';
+  method: MethodName;
+  /** Facts taught so far (x axis). */
+  facts: number;
+  /** Exact match on the eval-only question over the facts taught so far (null before any fact). */
+  recall: number | null;
+  /** Exact match over the retention-probe subset (facts the base model knew). */
+  retention: number;
+  /** Mean held-out next-token loss over the NLL subset, nats/token. */
+  nll: number;
+  /** Mean ms per learning step since the previous point. */
+  msPerStep: number | null;
+  /** How long this evaluation took. */
+  evalMs: number;
+}
+
+export interface StreamState {
+  status: 'idle' | 'running' | 'paused';
+  pack?: PackName;
+  /** Facts of the pack taught so far, and the pack's size. */
+  index: number;
+  total: number;
+  rate: number;
+}
+
+export interface RaceState {
+  status: 'idle' | 'preparing' | 'running' | 'done';
+  pack?: PackName;
+  index: number;
+  total: number;
+  /** The settings each method runs with, for the legend. */
+  labels: Partial<Record<MethodName, string>>;
+}
+
+/** What the slot inspector shows about one slot. */
+export interface SlotInfo {
+  slot: number;
+  /** log((|B| + 1) / (df + 1)) over the shipped background batches. */
+  idf: number;
+  df: number;
+  backgroundBatches: number;
+  /** Taught facts whose step wrote this slot. */
+  facts: { id: number; text: string }[];
+  /** Tokens of a held-out text sample that read this slot most, with read counts. */
+  tokens: { text: string; count: number }[];
+  /** How many tokens that sample had. */
+  sampleTokens: number;
 }
 
 export type EngineEvent =
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'backend'; report: BackendReport }
   | { type: 'model'; report: ModelReport }
+  /** The evaluation subsets, so the UI can say what it measures. */
+  | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number }
   | { type: 'answer'; report: AnswerReport }
   | { type: 'ask-refused'; id: number; message: string }
+  | { type: 'taught'; fact: TaughtFactSummary; step: StepSummary; slots: SlotStepData }
+  | { type: 'teach-refused'; message: string }
+  /** The whole facts list, after any change (it is small: one line per fact). */
+  | { type: 'facts'; facts: TaughtFactSummary[]; changedSlots: Int32Array }
+  | { type: 'metrics'; point: MetricsPoint }
+  /** Curves were invalidated (reset, undo, import): the page clears and redraws from these. */
+  | { type: 'metrics-reset'; run: 'main' | 'race'; points: MetricsPoint[] }
+  | { type: 'stream'; state: StreamState }
+  | { type: 'race'; state: RaceState }
+  | { type: 'slot-info'; info: SlotInfo }
+  | { type: 'exported'; bytes: ArrayBuffer; fileName: string; facts: number; rows: number }
+  | { type: 'imported'; facts: number; rows: number; fileName: string }
+  | { type: 'import-refused'; message: string }
+  /** Something the person should know that is not a failure (restored facts, a recovered device). */
+  | { type: 'notice'; message: string }
+  /** True while the worker runs a learning step or an evaluation. */
+  | { type: 'busy'; busy: boolean; what?: string }
   | { type: 'error'; failure: EngineFailure };

@@ -1,0 +1,90 @@
+/**
+ * Teach one fact: a sentence, shown as it was understood (subject, relation, object) before it is taught, or
+ * the three fields of a form. Messages are rendered as text, never as HTML.
+ */
+import { useMemo, useState, type FormEvent } from 'react';
+import type { Fact } from '../facts/fact';
+import { parseFact, validateFact } from '../facts/parse-fact';
+import { RELATION_INFO, RELATIONS } from '../facts/relations';
+import type { Engine } from './use-engine';
+
+export function TeachPanel({ engine }: { engine: Engine }) {
+  const [mode, setMode] = useState<'sentence' | 'form'>('sentence');
+  const [sentence, setSentence] = useState('The capital of Veloria is Tamsin.');
+  const [form, setForm] = useState<{ subject: string; relation: string; object: string }>({ subject: '', relation: 'capital', object: '' });
+  const parsed = useMemo(() => (mode === 'sentence' ? parseFact(sentence) : validateFact(form)), [mode, sentence, form]);
+  const [touched, setTouched] = useState(false);
+  const ready = engine.ready;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    if (parsed.ok) engine.teach(parsed.fact);
+  };
+  const showProblem = !parsed.ok && (touched || (mode === 'sentence' && sentence.trim() !== ''));
+  return (
+    <section className="panel teach" data-testid="teach-panel">
+      <h2>Teach a fact</h2>
+      <div className="tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={mode === 'sentence'} onClick={() => setMode('sentence')} data-testid="mode-sentence">
+          Sentence
+        </button>
+        <button type="button" role="tab" aria-selected={mode === 'form'} onClick={() => setMode('form')} data-testid="mode-form">
+          Form
+        </button>
+      </div>
+      <form onSubmit={submit}>
+        {mode === 'sentence' ? (
+          <input
+            aria-label="Fact"
+            data-testid="fact-input"
+            value={sentence}
+            maxLength={4000}
+            onChange={(e) => setSentence(e.target.value)}
+            placeholder="The capital of Veloria is Tamsin."
+          />
+        ) : (
+          <div className="fact-form">
+            <input aria-label="Subject" data-testid="form-subject" placeholder="Veloria" value={form.subject} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
+            <select aria-label="Relation" data-testid="form-relation" value={form.relation} onChange={(e) => setForm({ ...form, relation: e.target.value })}>
+              {RELATIONS.map((r) => (
+                <option key={r} value={r}>
+                  {RELATION_INFO[r].label}
+                </option>
+              ))}
+            </select>
+            <input aria-label="Object" data-testid="form-object" placeholder="Tamsin" value={form.object} onChange={(e) => setForm({ ...form, object: e.target.value })} />
+          </div>
+        )}
+        <button type="submit" disabled={!ready || !parsed.ok} data-testid="teach-button">
+          Teach
+        </button>
+      </form>
+      {parsed.ok ? <Understood fact={parsed.fact} /> : showProblem && <p className="problem" data-testid="fact-problem">{parsed.message}</p>}
+      {engine.teachRefusal && (
+        <p className="problem" role="alert" data-testid="teach-refusal">
+          {engine.teachRefusal}
+        </p>
+      )}
+      {engine.lastStep && (
+        <p className="muted" data-testid="last-step">
+          Learned "{engine.lastStep.fact.fact.subject}" in <span data-testid="step-ms">{Math.round(engine.lastStep.step.ms)}</span> ms: {engine.lastStep.slots.selected.length}{' '}
+          memory rows written of {engine.model?.memorySlots.toLocaleString('en-US') ?? '?'}, loss before {engine.lastStep.step.loss.toFixed(2)} nats/token.
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Understood({ fact }: { fact: Fact }) {
+  return (
+    <p className="understood" data-testid="understood">
+      <span className="muted">Understood as</span> <span className="chip" data-testid="understood-subject">{fact.subject}</span>
+      <span className="chip relation" data-testid="understood-relation">
+        {RELATION_INFO[fact.relation].label}
+      </span>
+      <span className="chip" data-testid="understood-object">
+        {fact.object}
+      </span>
+    </p>
+  );
+}

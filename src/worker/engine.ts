@@ -1,0 +1,487 @@
+/**
+ * Everything the worker does with the model, behind the commands of protocol.ts: load, ask, teach (typed or
+ * streamed), evaluate, undo, reset, persist, inspect slots. Model work goes through one SerialQueue so a
+ * teaching step, an evaluation and an answer never interleave on the value table.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Fact, PackFact, PackName } from '../facts/fact';
+import { PACK_NAMES } from '../facts/fact';
+import { questionPrompt } from '../facts/question';
+import { validateFact } from '../facts/parse-fact';
+import { buildTeachingBatch, FactTooLongError } from '../learn/teaching-batch';
+import { SparseMemoryLearner, writeRows, type RowsSnapshot } from '../learn/sparse-learner';
+import { NonFiniteStepError } from '../learn/learner';
+import type { BackgroundStats } from '../learn/tfidf';
+import { decodePatch, encodePatch, type PatchModel } from '../learn/patch-file';
+import { greedyDecodeWithProbs } from '../model/answers';
+import type { Checkpoint } from '../model/checkpoint';
+import { nSlots } from '../model/config';
+import type { EngramTokenizer } from '../model/tokenizer';
+import { EngramModel } from '../model/transformer';
+import { buildEvalContext, evaluateModel, parseJsonl, type EvalContext } from './eval-runner';
+import { FactStore } from './fact-store';
+import type { DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
+import { SerialQueue } from './serial-queue';
+import { buildSlotTokenIndex, sampleWindows, topTokens, type SlotTokenIndex } from './slot-inspector';
+import { RaceRunner } from './race-runner';
+import { StreamRunner } from './stream-runner';
+import { TaughtFacts, type TaughtFact } from './taught-facts';
+
+const MAX_ANSWER_TOKENS = 12;
+
+export interface LoadedModel {
+  readonly checkpoint: Checkpoint;
+  readonly tokenizer: EngramTokenizer;
+  readonly model: EngramModel;
+  readonly dataUrl: string;
+}
+
+export class Engine {
+  readonly queue = new SerialQueue();
+  readonly taught = new TaughtFacts();
+  readonly stream: StreamRunner;
+  private model!: EngramModel;
+  private tokenizer!: EngramTokenizer;
+  private checkpoint!: Checkpoint;
+  private dataUrl = '';
+  /** The pretrained value table, kept for the base model's answers and for reset. Sparse steps change only V. */
+  private baseValues!: tf.Tensor2D;
+  private background!: BackgroundStats;
+  private learner!: SparseMemoryLearner;
+  private evalContext: EvalContext | null = null;
+  private store: FactStore | null = null;
+  private slotIndex: Promise<SlotTokenIndex> | null = null;
+  private points: MetricsPoint[] = [];
+  private stepsSinceEval = 0;
+  private msSinceEval = 0;
+  private readonly packs = new Map<PackName, PackFact[]>();
+  private race: RaceRunner | null = null;
+
+  constructor(
+    private readonly post: (event: EngineEvent) => void,
+    private settings: LearnSettings,
+  ) {
+    this.stream = new StreamRunner({
+      teach: (fact) => this.teach(fact, fact.pack),
+      onState: (state) => this.post({ type: 'stream', state }),
+    });
+  }
+
+  get modelSha(): string {
+    return this.checkpoint.manifest.files.weights.sha256;
+  }
+
+  /** Takes a freshly loaded model, restores stored facts and measures the starting point. */
+  async attach(loaded: LoadedModel, evalSize?: EvalSize): Promise<void> {
+    this.checkpoint = loaded.checkpoint;
+    this.tokenizer = loaded.tokenizer;
+    this.model = loaded.model;
+    this.dataUrl = loaded.dataUrl;
+    this.baseValues = tf.keep(this.model.values!.clone());
+    const df = loaded.checkpoint.backgroundDf;
+    if (!df || !loaded.checkpoint.manifest.background) throw new Error('The checkpoint has no background statistics; sparse memory finetuning needs them.');
+    this.background = { df: Uint32Array.from(df), numBatches: loaded.checkpoint.manifest.background.batches };
+    this.learner = this.makeLearner();
+    const [retention, heldout] = await Promise.all([this.fetchText('retention-probe.jsonl'), this.fetchText('heldout.jsonl')]);
+    this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, evalSize);
+    this.post({
+      type: 'eval-setup',
+      retentionFacts: this.evalContext.retention.length,
+      retentionTotal: this.evalContext.retentionTotal,
+      nllTokens: this.evalContext.nllWindows.reduce((n, w) => n + w.length, 0),
+    });
+    await this.openStore();
+    await this.restoreStored();
+    await this.queue.run(() => this.evaluate());
+  }
+
+  /** After the backend was rebuilt (lost device): new model tensors, same taught facts (from IndexedDB). */
+  async reattach(model: EngramModel): Promise<void> {
+    this.model = model;
+    this.baseValues = tf.keep(model.values!.clone());
+    this.learner = this.makeLearner();
+    this.slotIndex = null;
+    this.taught.clear();
+    await this.restoreStored();
+  }
+
+  /** Queued model work, shown on the page as "busy" while it runs. */
+  private work<T>(what: string, job: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      this.post({ type: 'busy', busy: true, what });
+      try {
+        return await job();
+      } finally {
+        this.post({ type: 'busy', busy: false });
+      }
+    });
+  }
+
+  setSettings(settings: LearnSettings): void {
+    this.settings = settings;
+    this.learner = this.makeLearner();
+  }
+
+  // ---- asking ----
+
+  ask(id: number, question: string): Promise<void> {
+    return this.work('Answering', async () => {
+      const formatted = questionPrompt(question);
+      if (!formatted.ok) return this.post({ type: 'ask-refused', id, message: formatted.message });
+      const prompt = this.tokenizer.encode(formatted.prompt);
+      if (prompt.length + MAX_ANSWER_TOKENS > this.model.cfg.context) {
+        return this.post({ type: 'ask-refused', id, message: `That question is ${prompt.length} tokens long; the model reads at most ${this.model.cfg.context - MAX_ANSWER_TOKENS}.` });
+      }
+      const started = performance.now();
+      const current = await this.decode(prompt);
+      const base = await this.withBaseValues(() => this.decode(prompt));
+      this.post({ type: 'answer', report: { id, question, ...current, base, ms: performance.now() - started } });
+    });
+  }
+
+  private async decode(prompt: number[]): Promise<DecodedAnswer> {
+    const stop = [this.tokenizer.eosId, ...this.tokenizer.encode('\n')];
+    const { ids, probs } = await greedyDecodeWithProbs(this.model, prompt, MAX_ANSWER_TOKENS, stop);
+    const texts = this.tokenizer.tokenStrings(ids);
+    return { answer: this.tokenizer.decode(ids).trim(), tokens: texts.map((text, i) => ({ text, prob: probs[i] })) };
+  }
+
+  /** Runs `job` with the pretrained value table swapped in (only V differs between base and taught model). */
+  private async withBaseValues<T>(job: () => Promise<T>): Promise<T> {
+    const taught = this.model.values;
+    this.model.values = this.baseValues;
+    try {
+      return await job();
+    } finally {
+      this.model.values = taught;
+    }
+  }
+
+  // ---- teaching ----
+
+  /** Checks a fact from the page (it may come from any client) and teaches it. */
+  teachTyped(input: Fact): Promise<void> {
+    const checked = validateFact(input);
+    if (!checked.ok) {
+      this.post({ type: 'teach-refused', message: checked.message });
+      return Promise.resolve();
+    }
+    return this.teach(checked.fact, 'typed');
+  }
+
+  teach(fact: Fact, origin: TaughtFactSummary['origin']): Promise<void> {
+    return this.work(`Teaching "${fact.subject}"`, async () => {
+      try {
+        const outcome = await this.step(fact);
+        const entry = this.taught.add({ fact, origin, ...outcome });
+        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots } });
+        this.postFacts();
+        await this.persist([entry]);
+        this.stepsSinceEval++;
+        this.msSinceEval += outcome.step.ms;
+        if (this.stepsSinceEval >= this.settings.evalEvery) await this.evaluate();
+      } catch (error) {
+        if (error instanceof FactTooLongError || error instanceof NonFiniteStepError) this.post({ type: 'teach-refused', message: error.message });
+        else throw error;
+      }
+    });
+  }
+
+  /** One fact's learning step on the main model: what it overwrote, what it left, what the slot map shows. */
+  private async step(fact: Fact) {
+    const batch = buildTeachingBatch(fact, this.tokenizer, { context: this.model.cfg.context, paraphrases: this.settings.paraphrases });
+    const report = await this.learner.teach(batch);
+    const after: RowsSnapshot = { slots: report.undo.slots, rows: await this.readRows(report.undo.slots) };
+    const step: StepSummary = { method: 'sparse', loss: report.loss, ms: report.ms, paramsTouched: report.paramsTouched };
+    const slots = {
+      readSlots: report.reads!.slots,
+      readCounts: report.reads!.counts,
+      selected: report.slots!,
+      scores: Float32Array.from(report.scores!),
+      updateNorms: report.updateNorms!,
+    };
+    return { before: report.undo, after, step, slots };
+  }
+
+  private async readRows(slots: Int32Array): Promise<Float32Array> {
+    if (slots.length === 0) return new Float32Array(0);
+    const rows = tf.tidy(() => tf.gather(this.model.values!, tf.tensor1d(slots, 'int32')));
+    const data = (await rows.data()) as Float32Array;
+    rows.dispose();
+    return data;
+  }
+
+  private makeLearner(): SparseMemoryLearner {
+    return new SparseMemoryLearner(this.model, this.background, { t: this.settings.t, lr: this.settings.lr });
+  }
+
+  // ---- undo, reset ----
+
+  undo(factId: number): Promise<void> {
+    return this.work('Undoing', async () => {
+      if (!this.taught.find(factId)) return this.post({ type: 'notice', message: `Fact #${factId} is not taught (any more); nothing to undo.` });
+      const replayed = await this.taught.undo(this.model, factId, async (entry) => {
+        if (entry.origin === 'import') {
+          // An imported fact is its rows, not a learning step: apply them again.
+          const before = { slots: entry.after.slots, rows: await this.readRows(entry.after.slots) };
+          writeRows(this.model, entry.after.slots, entry.after.rows);
+          return { before, after: entry.after, step: entry.step };
+        }
+        const { before, after, step } = await this.step(entry.fact);
+        return { before, after, step };
+      });
+      await this.unpersist([factId]);
+      await this.persist(replayed);
+      this.trimPoints();
+      this.postFacts();
+      await this.evaluate();
+      if (replayed.length > 0) {
+        const n = replayed.length;
+        this.post({ type: 'notice', message: `Undone; the ${n} fact${n > 1 ? 's' : ''} taught after it ${n > 1 ? 'were' : 'was'} taught again, as if it had never been taught.` });
+      }
+    });
+  }
+
+  reset(): Promise<void> {
+    this.stream.stop();
+    return this.work('Resetting', async () => {
+      this.model.values!.dispose();
+      this.model.values = tf.keep(this.baseValues.clone());
+      this.learner = this.makeLearner();
+      this.taught.clear();
+      await this.store?.clear().catch((error) => this.storageFailure(error));
+      this.points = [];
+      this.post({ type: 'metrics-reset', run: 'main', points: [] });
+      this.postFacts();
+      await this.evaluate();
+    });
+  }
+
+  // ---- evaluation ----
+
+  private async evaluate(): Promise<void> {
+    if (!this.evalContext) return;
+    this.post({ type: 'busy', busy: true, what: 'Evaluating recall, retention and NLL' });
+    const entries = this.taught.entries;
+    const result = await evaluateModel(this.model, this.tokenizer, this.evalContext, entries.map((e) => e.fact));
+    result.recall.forEach((score, i) => {
+      entries[i].recalled = score.exactMatch;
+      entries[i].logprob = score.logprob;
+    });
+    const point: MetricsPoint = {
+      run: 'main',
+      method: 'sparse',
+      facts: entries.length,
+      recall: entries.length > 0 ? result.recall.filter((s) => s.exactMatch).length / entries.length : null,
+      retention: result.retention,
+      nll: result.nll,
+      msPerStep: this.stepsSinceEval > 0 ? this.msSinceEval / this.stepsSinceEval : null,
+      evalMs: result.ms,
+    };
+    this.stepsSinceEval = 0;
+    this.msSinceEval = 0;
+    this.points.push(point);
+    this.post({ type: 'metrics', point });
+    this.postFacts();
+    this.post({ type: 'busy', busy: false });
+  }
+
+  /** After an undo the curve beyond the new fact count no longer describes this model. */
+  private trimPoints(): void {
+    const n = this.taught.size;
+    const kept = this.points.filter((p) => p.facts < n);
+    if (kept.length !== this.points.length) {
+      this.points = kept;
+      this.post({ type: 'metrics-reset', run: 'main', points: kept });
+    }
+  }
+
+  // ---- the facts list and the slot map ----
+
+  postFacts(): void {
+    const changed = Int32Array.from(this.taught.changedSlots().keys());
+    this.post({ type: 'facts', facts: this.taught.entries.map((e) => this.taught.summary(e)), changedSlots: changed });
+  }
+
+  inspectSlot(slot: number): Promise<void> {
+    return this.work('Inspecting the slot', async () => {
+      const N = nSlots(this.model.cfg);
+      if (!Number.isInteger(slot) || slot < 0 || slot >= N) return this.post({ type: 'notice', message: `There is no slot ${slot}; slots run from 0 to ${N - 1}.` });
+      if (!this.slotIndex) {
+        this.post({ type: 'busy', busy: true, what: 'Reading a text sample to see which tokens use each slot (once)' });
+        const docs = parseJsonl<{ text: string }>(await this.fetchText('heldout.jsonl'));
+        this.slotIndex = buildSlotTokenIndex(this.model, sampleWindows(docs, this.tokenizer));
+      }
+      const index = await this.slotIndex;
+      const df = this.background.df[slot];
+      const factIds = this.taught.changedSlots().get(slot) ?? [];
+      const info: SlotInfo = {
+        slot,
+        df,
+        backgroundBatches: this.background.numBatches,
+        idf: Math.log((this.background.numBatches + 1) / (df + 1)),
+        facts: factIds.map((id) => ({ id, text: describeFact(this.taught.find(id)!.fact) })),
+        tokens: topTokens(index, slot, this.tokenizer),
+        sampleTokens: index.sampleTokens,
+      };
+      this.post({ type: 'slot-info', info });
+    });
+  }
+
+  // ---- streams ----
+
+  async startStream(pack: PackName, rate: number, paused = false): Promise<void> {
+    const facts = await this.pack(pack);
+    if (paused) this.stream.prepare(pack, facts, rate);
+    else this.stream.start(pack, facts, rate);
+  }
+
+  async pack(name: PackName): Promise<PackFact[]> {
+    if (!PACK_NAMES.includes(name)) throw new Error(`unknown teach pack "${name}"`);
+    let facts = this.packs.get(name);
+    if (!facts) {
+      facts = parseJsonl<PackFact>(await this.fetchText(`packs/${name}.jsonl`));
+      this.packs.set(name, facts);
+    }
+    return facts;
+  }
+
+  // ---- the method race ----
+
+  async startRace(pack: PackName, count: number): Promise<void> {
+    if (!this.evalContext) return;
+    const facts = (await this.pack(pack)).slice(0, Math.max(1, Math.min(400, Math.floor(count))));
+    this.race?.stop();
+    this.race = new RaceRunner({
+      work: (what, job) => this.work(what, job),
+      post: this.post,
+      checkpoint: this.checkpoint,
+      tokenizer: this.tokenizer,
+      background: this.background,
+      evalContext: this.evalContext,
+    });
+    await this.race.start(pack, facts, this.settings);
+  }
+
+  stopRace(): void {
+    this.race?.stop();
+  }
+
+  // ---- persistence ----
+
+  private async openStore(): Promise<void> {
+    try {
+      this.store = await FactStore.open();
+    } catch (error) {
+      this.storageFailure(error);
+    }
+  }
+
+  private async restoreStored(): Promise<void> {
+    if (!this.store) return;
+    let stored;
+    try {
+      stored = await this.store.load();
+    } catch (error) {
+      return this.storageFailure(error);
+    }
+    if (!stored || stored.facts.length === 0) return;
+    if (stored.modelSha !== this.modelSha) {
+      this.post({ type: 'notice', message: `${stored.facts.length} stored facts belong to another version of the model and were not restored.` });
+      return;
+    }
+    await this.queue.run(async () => {
+      for (const entry of stored.facts) this.taught.add(entry);
+      this.taught.replayRows(this.model);
+      this.postFacts();
+    });
+    this.post({ type: 'notice', message: `Restored ${stored.facts.length} taught fact${stored.facts.length > 1 ? 's' : ''} from this browser's storage.` });
+  }
+
+  private async persist(entries: readonly TaughtFact[]): Promise<void> {
+    if (!this.store || entries.length === 0) return;
+    await this.store.put(this.modelSha, entries).catch((error) => this.storageFailure(error));
+  }
+
+  private async unpersist(ids: readonly number[]): Promise<void> {
+    await this.store?.delete(ids).catch((error) => this.storageFailure(error));
+  }
+
+  private storageFailure(error: unknown): void {
+    this.post({
+      type: 'error',
+      failure: {
+        kind: 'storage',
+        message: `Taught facts could not be saved in this browser (${error instanceof Error ? error.message : String(error)}). They stay in memory until you close the page.`,
+        remedy: 'Export your facts as a patch file to keep them; free some disk space or allow site storage, then reload.',
+      },
+    });
+  }
+
+  private async fetchText(path: string): Promise<string> {
+    const url = new URL(path, this.dataUrl).href;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}; the app's data files are missing.`);
+    return response.text();
+  }
+
+  // ---- patch files ----
+
+  private patchModel(): PatchModel {
+    return { slots: nSlots(this.model.cfg), valueDim: this.model.cfg.valueDim, checkpointSha256: this.modelSha };
+  }
+
+  /** The selected facts and the rows they left (a later selected fact's rows win where two wrote the same slot). */
+  exportFacts(ids: readonly number[]): Promise<void> {
+    return this.work('Exporting', async () => {
+      const chosen = this.taught.entries.filter((e) => ids.includes(e.id));
+      if (chosen.length === 0) return this.post({ type: 'import-refused', message: 'Select at least one taught fact to export.' });
+      const Dv = this.model.cfg.valueDim;
+      const rows = new Map<number, Float32Array>();
+      for (const entry of chosen) entry.after.slots.forEach((slot, u) => rows.set(slot, entry.after.rows.subarray(u * Dv, (u + 1) * Dv)));
+      const slots = [...rows.keys()];
+      const values = new Float32Array(slots.length * Dv);
+      slots.forEach((slot, i) => values.set(rows.get(slot)!, i * Dv));
+      const bytes = await encodePatch({
+        model: this.patchModel(),
+        facts: chosen.map((e) => ({ ...e.fact, slots: Array.from(e.after.slots) })),
+        slots,
+        values,
+      });
+      const fileName = `engram-${chosen.length}-fact${chosen.length > 1 ? 's' : ''}.engram`;
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      this.post({ type: 'exported', bytes: buffer, fileName, facts: chosen.length, rows: slots.length });
+    });
+  }
+
+  /** Checks the whole file first (decodePatch), then writes its rows; each of its facts joins the list. */
+  importPatch(bytes: ArrayBuffer, fileName: string): Promise<void> {
+    return this.work('Importing', async () => {
+      const decoded = await decodePatch(bytes, this.patchModel());
+      if (!decoded.ok) return this.post({ type: 'import-refused', message: `${fileName}: ${decoded.message}` });
+      const { patch } = decoded;
+      const Dv = this.model.cfg.valueDim;
+      const index = new Map<number, number>();
+      patch.slots.forEach((slot, i) => index.set(slot, i));
+      const entries: TaughtFact[] = [];
+      for (const pf of patch.facts) {
+        const slots = Int32Array.from(pf.slots);
+        const rows = new Float32Array(slots.length * Dv);
+        slots.forEach((slot, u) => rows.set(patch.values.subarray(index.get(slot)! * Dv, (index.get(slot)! + 1) * Dv), u * Dv));
+        const before = { slots, rows: await this.readRows(slots) };
+        writeRows(this.model, slots, rows);
+        const fact = { subject: pf.subject, relation: pf.relation, object: pf.object };
+        const step: StepSummary = { method: 'sparse', loss: NaN, ms: 0, paramsTouched: slots.length * Dv };
+        entries.push(this.taught.add({ fact, origin: 'import', before, after: { slots, rows }, step }));
+      }
+      await this.persist(entries);
+      this.post({ type: 'imported', facts: entries.length, rows: patch.slots.length, fileName });
+      this.postFacts();
+      await this.evaluate();
+    });
+  }
+}
+
+export function describeFact(fact: Fact): string {
+  return `${fact.subject} · ${fact.relation.replace(/_/g, ' ')} · ${fact.object}`;
+}

@@ -1,0 +1,37 @@
+/**
+ * The learning settings' one typed home (style.md #11): defaults, limits, and the check every command and URL
+ * goes through. Defaults are the measured ones (t 500, lr 10, 8 paraphrases, one step: README, issue 5).
+ */
+import type { LearnSettings } from './protocol';
+
+export const DEFAULT_SETTINGS: LearnSettings = {
+  t: 500,
+  lr: 10,
+  paraphrases: 8,
+  fullLr: 1e-3,
+  loraLr: 1e-2,
+  evalEvery: 5,
+};
+
+/** Inclusive bounds; outside them a value is refused with a message rather than clamped silently. */
+export const SETTING_LIMITS: Readonly<Record<keyof LearnSettings, { min: number; max: number; integer: boolean; label: string }>> = {
+  t: { min: 1, max: 65_536, integer: true, label: 'rows per fact (t)' },
+  lr: { min: 1e-4, max: 1000, integer: false, label: 'sparse learning rate' },
+  paraphrases: { min: 1, max: 32, integer: true, label: 'batch size (paraphrases)' },
+  fullLr: { min: 1e-7, max: 1, integer: false, label: 'full finetuning learning rate' },
+  loraLr: { min: 1e-6, max: 1, integer: false, label: 'LoRA learning rate' },
+  evalEvery: { min: 1, max: 100, integer: true, label: 'evaluate every (facts)' },
+};
+
+/** Problems with `settings`, one sentence each; empty when all are usable. */
+export function settingsProblems(settings: Partial<Record<keyof LearnSettings, unknown>>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(SETTING_LIMITS) as (keyof LearnSettings)[]) {
+    const { min, max, integer, label } = SETTING_LIMITS[key];
+    const value = settings[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`The ${label} must be a number.`);
+    else if (integer && !Number.isInteger(value)) problems.push(`The ${label} must be a whole number.`);
+    else if (value < min || value > max) problems.push(`The ${label} must be between ${min} and ${max} (got ${value}).`);
+  }
+  return problems;
+}
