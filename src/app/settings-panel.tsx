@@ -9,7 +9,7 @@ import type { LearnSettings } from '../worker/protocol';
 import { SETTING_LIMITS, settingsProblems } from '../worker/settings';
 import type { Engine } from './use-engine';
 
-const FIELDS: (keyof LearnSettings)[] = ['t', 'lr', 'paraphrases', 'evalEvery', 'fullLr', 'loraLr'];
+const FIELDS: (keyof LearnSettings)[] = ['t', 'lr', 'steps', 'paraphrases', 'fullLr', 'loraLr', 'evalEvery'];
 
 export function SettingsPanel({ engine, settings, pack, onApply }: { engine: Engine; settings: LearnSettings; pack: PackName; onApply(s: LearnSettings): void }) {
   const [draft, setDraft] = useState<Record<keyof LearnSettings, string>>(() => toDraft(settings));

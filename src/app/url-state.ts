@@ -18,6 +18,7 @@ export interface SharedState {
 const PARAM: Readonly<Record<keyof LearnSettings, string>> = {
   t: 't',
   lr: 'lr',
+  steps: 'steps',
   paraphrases: 'batch',
   fullLr: 'full_lr',
   loraLr: 'lora_lr',

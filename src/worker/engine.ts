@@ -9,7 +9,8 @@ import { PACK_NAMES } from '../facts/fact';
 import { questionPrompt } from '../facts/question';
 import { validateFact } from '../facts/parse-fact';
 import { buildTeachingBatch, FactTooLongError } from '../learn/teaching-batch';
-import { SparseMemoryLearner, writeRows, type RowsSnapshot } from '../learn/sparse-learner';
+import { writeRows, type RowsSnapshot, type SparseMemoryLearner } from '../learn/sparse-learner';
+import { createLearner } from '../learn/methods';
 import { NonFiniteStepError } from '../learn/learner';
 import type { BackgroundStats } from '../learn/tfidf';
 import { decodePatch, encodePatch, type PatchModel } from '../learn/patch-file';
@@ -77,7 +78,7 @@ export class Engine {
     this.tokenizer = loaded.tokenizer;
     this.model = loaded.model;
     this.dataUrl = loaded.dataUrl;
-    this.baseValues = tf.keep(this.model.values!.clone());
+    this.baseValues = ownedCopy(this.model.values!);
     const df = loaded.checkpoint.backgroundDf;
     if (!df || !loaded.checkpoint.manifest.background) throw new Error('The checkpoint has no background statistics; sparse memory finetuning needs them.');
     this.background = { df: Uint32Array.from(df), numBatches: loaded.checkpoint.manifest.background.batches };
@@ -98,7 +99,7 @@ export class Engine {
   /** After the backend was rebuilt (lost device): new model tensors, same taught facts (from IndexedDB). */
   async reattach(model: EngramModel): Promise<void> {
     this.model = model;
-    this.baseValues = tf.keep(model.values!.clone());
+    this.baseValues = ownedCopy(model.values!);
     this.learner = this.makeLearner();
     this.slotIndex = null;
     this.taught.clear();
@@ -211,8 +212,10 @@ export class Engine {
     return data;
   }
 
+  /** Through the method registry, which puts the WGSL memory kernels under the learner on webgpu. */
   private makeLearner(): SparseMemoryLearner {
-    return new SparseMemoryLearner(this.model, this.background, { t: this.settings.t, lr: this.settings.lr });
+    const { t, lr, steps } = this.settings;
+    return createLearner('sparse', this.model, this.background, { t, lr, steps }) as SparseMemoryLearner;
   }
 
   // ---- undo, reset ----
@@ -246,7 +249,7 @@ export class Engine {
     this.stream.stop();
     return this.work('Resetting', async () => {
       this.model.values!.dispose();
-      this.model.values = tf.keep(this.baseValues.clone());
+      this.model.values = ownedCopy(this.baseValues);
       this.learner = this.makeLearner();
       this.taught.clear();
       await this.store?.clear().catch((error) => this.storageFailure(error));
@@ -480,6 +483,14 @@ export class Engine {
       await this.evaluate();
     });
   }
+}
+
+/**
+ * A copy with its own buffer: tf.clone shares the data, and the kernel path writes value rows in place, which
+ * must never reach the pretrained table kept for the base answers.
+ */
+function ownedCopy(values: tf.Tensor2D): tf.Tensor2D {
+  return tf.keep(tf.tidy(() => tf.mul(values, tf.scalar(1)) as tf.Tensor2D));
 }
 
 export function describeFact(fact: Fact): string {

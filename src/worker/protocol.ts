@@ -16,6 +16,8 @@ export interface LearnSettings {
   readonly t: number;
   /** Sparse memory finetuning: learning rate on the sum-reduced loss. */
   readonly lr: number;
+  /** Optimizer steps per fact (all methods). */
+  readonly steps: number;
   /** Teaching batch size: paraphrases of the fact per step (all methods). */
   readonly paraphrases: number;
   /** Full finetuning learning rate (race only). */

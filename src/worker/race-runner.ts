@@ -5,10 +5,8 @@
  * a separate queued job, so questions and typed facts still get their turn during a race.
  */
 import type { Fact, PackName } from '../facts/fact';
-import { FullFinetuneLearner } from '../learn/full-finetune-learner';
 import type { Learner, MethodName } from '../learn/learner';
-import { LoraLearner } from '../learn/lora-learner';
-import { SparseMemoryLearner } from '../learn/sparse-learner';
+import { createLearner } from '../learn/methods';
 import { buildTeachingBatch } from '../learn/teaching-batch';
 import type { BackgroundStats } from '../learn/tfidf';
 import type { Checkpoint } from '../model/checkpoint';
@@ -53,9 +51,9 @@ export class RaceRunner {
       const full = make();
       const lora = make();
       this.runners = [
-        { method: 'sparse', model: sparse, learner: new SparseMemoryLearner(sparse, this.deps.background, { t: settings.t, lr: settings.lr }), taught: [], ms: 0, steps: 0 },
-        { method: 'full', model: full, learner: new FullFinetuneLearner(full, { lr: settings.fullLr }), taught: [], ms: 0, steps: 0 },
-        { method: 'lora', model: lora, learner: new LoraLearner(lora, { lr: settings.loraLr }), taught: [], ms: 0, steps: 0 },
+        { method: 'sparse', model: sparse, learner: createLearner('sparse', sparse, this.deps.background, { t: settings.t, lr: settings.lr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
+        { method: 'full', model: full, learner: createLearner('full', full, null, { lr: settings.fullLr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
+        { method: 'lora', model: lora, learner: createLearner('lora', lora, null, { lr: settings.loraLr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
       ];
     });
     const labels = Object.fromEntries(this.runners.map((r) => [r.method, r.learner.label])) as RaceState['labels'];

@@ -1,15 +1,17 @@
 /**
  * The learning settings' one typed home (style.md #11): defaults, limits, and the check every command and URL
- * goes through. Defaults are the measured ones (t 500, lr 10, 8 paraphrases, one step: README, issue 5).
+ * goes through. Defaults are the calibrated ones of src/learn/methods.ts (sparse t 500, lr 5, 2 steps per
+ * fact; full finetuning lr 1e-4 and LoRA lr 1e-3, also 2 steps) with 8 paraphrases per batch.
  */
 import type { LearnSettings } from './protocol';
 
 export const DEFAULT_SETTINGS: LearnSettings = {
   t: 500,
-  lr: 10,
+  lr: 5,
+  steps: 2,
   paraphrases: 8,
-  fullLr: 1e-3,
-  loraLr: 1e-2,
+  fullLr: 1e-4,
+  loraLr: 1e-3,
   evalEvery: 5,
 };
 
@@ -17,6 +19,7 @@ export const DEFAULT_SETTINGS: LearnSettings = {
 export const SETTING_LIMITS: Readonly<Record<keyof LearnSettings, { min: number; max: number; integer: boolean; label: string }>> = {
   t: { min: 1, max: 65_536, integer: true, label: 'rows per fact (t)' },
   lr: { min: 1e-4, max: 1000, integer: false, label: 'sparse learning rate' },
+  steps: { min: 1, max: 8, integer: true, label: 'steps per fact' },
   paraphrases: { min: 1, max: 32, integer: true, label: 'batch size (paraphrases)' },
   fullLr: { min: 1e-7, max: 1, integer: false, label: 'full finetuning learning rate' },
   loraLr: { min: 1e-6, max: 1, integer: false, label: 'LoRA learning rate' },
