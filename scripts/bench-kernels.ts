@@ -1,16 +1,15 @@
 /**
- * npm run bench [-- --quick] [-- --json FILE] [-- --reps R] [-- --tokens T] [-- --dv D]
+ * npm run bench [-- --full] [-- --teach] [-- --json FILE] [-- --reps R] [-- --tokens T] [-- --dv D] [-- --facts F]
  *
  * The custom memory kernels against the tfjs-op path (matMul + topk + gather, and gather's dense gradient) for
- * one fact's sparse-memory-finetuning step, side by side in one run, at N in {16k, 65k, 262k, 1M}: lookup, read,
- * read backward (the row gradients of the top-t slots), update (SGD on those t rows), plus the TF-IDF top-t
- * selection. Prints medians and ratios and names the adapter; on a CPU emulator (SwiftShader, lavapipe) only the
- * ratios and the scaling with N mean anything (testing-webgpu.md pitfall 5). Both paths run on the same tfjs
- * webgpu backend and device; every timing waits until the GPU queue is idle.
- *
- * Runs in Node through the `webgpu` npm package (Dawn) on a software Vulkan driver: Chromium's SwiftShader by
- * default; set VK_ICD_FILENAMES (e.g. to a lavapipe ICD json) to use another.
- */
+ * one fact's sparse-memory-finetuning step, side by side in one run: lookup, read, read backward (the row
+ * gradients of the top-t slots), update (SGD on those t rows), plus the TF-IDF top-t selection. By default at
+ * the shipped N = 65,536 only (1-2 minutes on SwiftShader); --full sweeps N in {16k, 65k, 262k, 1M}.
+ * --teach (part of --full) adds whole teach() calls on the shipped model: the sparse learner on the kernels
+ * against the same learner on its reference path (tf ops, host SGD, a table copy per write), both on webgpu,
+ * F facts each after a warm-up fact (minutes on SwiftShader: the rest of the model dominates there). Prints medians and ratios and names the adapter; on a CPU emulator (SwiftShader,
+ * lavapipe) only the ratios and the scaling with N mean anything (testing-webgpu.md pitfall 5). Both paths run
+ * on the same tfjs webgpu backend and device; every timing waits until the GPU queue is idle. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs'; // core only; the webgpu backend is imported once navigator.gpu exists
@@ -30,7 +29,9 @@ if (!process.env.VK_ICD_FILENAMES) {
 }
 
 interface Options {
-  quick: boolean;
+  full: boolean;
+  teach: boolean;
+  facts: number;
   json?: string;
   reps: number;
   tokens: number;
@@ -38,17 +39,26 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, reps: 3, tokens: 16 * 32, dv: 128 };
+  const options: Options = { full: false, teach: false, facts: 2, reps: 2, tokens: 16 * 32, dv: 128 };
+  let reps: number | undefined;
+  let facts: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--quick') options.quick = true;
+    if (arg === '--full') options.full = options.teach = true;
+    else if (arg === '--teach') options.teach = true;
+    else if (arg === '--quick') options.full = false; // the default since the teach rows were added; kept for old scripts
     else if (arg === '--json') options.json = argv[++i];
-    else if (arg === '--reps') options.reps = Number(argv[++i]);
+    else if (arg === '--reps') reps = Number(argv[++i]);
+    else if (arg === '--facts') facts = Number(argv[++i]);
     else if (arg === '--tokens') options.tokens = Number(argv[++i]);
     else if (arg === '--dv') options.dv = Number(argv[++i]);
-    else throw new Error(`bench: unknown argument ${arg} (use --quick, --json FILE, --reps R, --tokens T, --dv D)`);
+    else throw new Error(`bench: unknown argument ${arg} (use --full, --teach, --json FILE, --reps R, --tokens T, --dv D, --facts F)`);
   }
-  if (options.quick) options.reps = Math.min(options.reps, 2);
+  options.reps = reps ?? (options.full ? 3 : 2);
+  options.facts = facts ?? (options.full ? 4 : 2);
+  for (const [name, value] of [['--reps', options.reps], ['--facts', options.facts], ['--tokens', options.tokens], ['--dv', options.dv]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`bench: ${name} must be a positive integer, got ${value}`);
+  }
   return options;
 }
 
@@ -87,7 +97,7 @@ async function main(): Promise<void> {
   const backend = kernels.backend;
 
   const H = 4, K = 32, DK = 128, DV = options.dv, T = options.tokens, TOP_T = 500, LR = 2, BACKGROUND = 1000;
-  const sizes = options.quick ? [16_384, 65_536] : [16_384, 65_536, 262_144, 1_048_576];
+  const sizes = options.full ? [16_384, 65_536, 262_144, 1_048_576] : [65_536];
   const adapter = `${info.adapter.name} (${info.adapter.description || info.adapter.device || 'no description'}), Node + Dawn (webgpu npm), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
   console.log(`adapter: ${adapter}`);
   console.log(`shapes: ${T} tokens (one fact: 16 sequences x 32), H=${H}, K=${K}, Dk=${DK} (${DK / 2} per half), Dv=${DV}, top-t=${TOP_T}; medians of up to ${options.reps} runs (fewer once an op has taken 5 s)`);
@@ -185,11 +195,11 @@ async function main(): Promise<void> {
   console.log(header);
   console.log('-'.repeat(header.length));
   const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(2) : 'failed');
-  const report = (op: string, N: number, custom: number, tfjs: number) => {
+  const report = (op: string, N: number, custom: number, tfjs: number, tokens = T) => {
     const ok = Number.isFinite(custom) && Number.isFinite(tfjs);
-    const row = { op, N, tokens: T, custom_ms: Number.isFinite(custom) ? +custom.toFixed(3) : null, tfjs_ms: Number.isFinite(tfjs) ? +tfjs.toFixed(3) : null, ratio: ok ? +(tfjs / custom).toFixed(2) : null };
+    const row = { op, N, tokens, custom_ms: Number.isFinite(custom) ? +custom.toFixed(3) : null, tfjs_ms: Number.isFinite(tfjs) ? +tfjs.toFixed(3) : null, ratio: ok ? +(tfjs / custom).toFixed(2) : null };
     rows.push(row);
-    console.log(`${op.padEnd(10)}${String(N).padStart(10)}${String(T).padStart(8)}${fmt(custom).padStart(12)}${fmt(tfjs).padStart(12)}${(ok ? row.ratio!.toFixed(2) + 'x' : 'n/a').padStart(13)}`);
+    console.log(`${op.padEnd(10)}${String(N).padStart(10)}${String(tokens).padStart(8)}${fmt(custom).padStart(12)}${fmt(tfjs).padStart(12)}${(ok ? row.ratio!.toFixed(2) + 'x' : 'n/a').padStart(13)}`);
   };
 
   for (const N of sizes) {
@@ -199,7 +209,28 @@ async function main(): Promise<void> {
     report('step', N, stepOps.reduce((a, op) => a + r[op][0], 0), stepOps.reduce((a, op) => a + r[op][1], 0));
   }
 
+  // Whole teach() calls on the shipped model: the learner's kernel path against its reference path.
+  let teachNote = '';
+  const teachStart = performance.now();
+  if (options.teach) {
+    try {
+      const { benchTeach } = await import('./bench-teach');
+      const teach = await benchTeach(kernels, options.facts);
+      const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+      report('teach', teach.N, mean(teach.custom), mean(teach.reference), teach.tokens);
+      const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+      const { t, lr, steps } = teach.settings;
+      teachNote =
+        `teach = one SparseMemoryLearner.teach() on the shipped model (t=${t}, lr=${lr}, steps=${steps}, 8 paraphrases), mean of ${options.facts} invented facts after a warm-up fact, ` +
+        `${((performance.now() - teachStart) / 1000).toFixed(0)} s in all: custom = kernel path (in-place sparseUpdate), tfjs = reference path (tf-op lookup and read, sparseRowGradient, host SGD, ` +
+        `tensorScatterUpdate copying the table); per fact custom ${ms(teach.custom)} ms, reference ${ms(teach.reference)} ms; same rows written on ${teach.sameRows} of ${options.facts} facts.`;
+    } catch (error) {
+      failures.push(`teach: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   console.log('\nstep = lookup + read + backward + update (sum of medians); select (TF-IDF top-t: custom = read back ids + CPU heap, tfjs = unsortedSegmentSum + topk over N) is listed apart.');
+  if (teachNote) console.log(teachNote);
   const updates = rows.filter((r) => r.op === 'update');
   const span = (xs: Array<number | null>) => {
     const ok = xs.filter((x): x is number => x !== null);
