@@ -49,10 +49,10 @@ export function App() {
           />
         </div>
         <div className="column">
-          <SlotPanel engine={engine} />
+          <SlotPanel lastStep={engine.lastStep} changedSlots={engine.changedSlots} slotInfo={engine.slotInfo} memorySlots={engine.model?.memorySlots} onSelectSlot={engine.inspectSlot} />
         </div>
         <div className="wide">
-          <MetricsCharts engine={engine} />
+          <MetricsCharts points={engine.points} racePoints={engine.racePoints} evalSetup={engine.evalSetup} />
         </div>
         <div className="column">
           <FactsList engine={engine} />

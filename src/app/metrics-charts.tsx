@@ -2,16 +2,17 @@
  * The live curves against facts taught: recall of the taught facts, retention on the probe subset, held-out
  * NLL. The main model's curve, and the method race's curves overlaid when a race has run.
  */
+import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MethodName } from '../learn/learner';
 import type { MetricsPoint } from '../worker/protocol';
-import type { Engine } from './use-engine';
+import type { EngineState } from './engine-state';
 
 const METHOD_COLORS: Readonly<Record<MethodName, string>> = { sparse: '#1b7f4b', full: '#c0392b', lora: '#2e5fb8' };
 const METHOD_LABELS: Readonly<Record<MethodName, string>> = { sparse: 'sparse memory', full: 'full finetuning', lora: 'LoRA' };
 
-export function MetricsCharts({ engine }: { engine: Engine }) {
-  const { points, racePoints, evalSetup } = engine;
+/** Memoised on its own data: the engine state changes several times per fact (busy, facts), the curves once. */
+export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, evalSetup }: Pick<EngineState, 'points' | 'racePoints' | 'evalSetup'>) {
   const last = points[points.length - 1];
   const lastStepMs = [...points].reverse().find((p) => p.msPerStep !== null)?.msPerStep;
   return (
@@ -43,7 +44,7 @@ export function MetricsCharts({ engine }: { engine: Engine }) {
       {racePoints.length > 0 && <RaceCharts points={racePoints} />}
     </section>
   );
-}
+});
 
 function RaceCharts({ points }: { points: MetricsPoint[] }) {
   const methods = [...new Set(points.map((p) => p.method))];

@@ -2,12 +2,15 @@
  * The memory as the sqrt(N) x sqrt(N) product-key grid, fed by the latest step, and what one slot is: which
  * taught facts changed it, its idf against the pretraining background, and the held-out tokens that read it.
  */
-import type { Engine } from './use-engine';
+import { memo } from 'react';
+import type { EngineState } from './engine-state';
 import { SlotMap } from './slot-map';
 
-export function SlotPanel({ engine }: { engine: Engine }) {
-  const { lastStep, changedSlots, slotInfo, model } = engine;
-  const side = model ? Math.round(Math.sqrt(model.memorySlots)) : 256;
+type SlotPanelProps = Pick<EngineState, 'lastStep' | 'changedSlots' | 'slotInfo'> & { memorySlots?: number; onSelectSlot(slot: number): void };
+
+/** Memoised on its own data so the 65,536-cell map is recomputed only when a step or the selection changes. */
+export const SlotPanel = memo(function SlotPanel({ lastStep, changedSlots, slotInfo, memorySlots, onSelectSlot }: SlotPanelProps) {
+  const side = memorySlots ? Math.round(Math.sqrt(memorySlots)) : 256;
   return (
     <section className="panel slots" data-testid="slot-panel" data-top-slot={lastStep?.slots.selected[0]}>
       <h2>Memory slots</h2>
@@ -23,7 +26,7 @@ export function SlotPanel({ engine }: { engine: Engine }) {
         updateNorms={lastStep?.slots.updateNorms}
         changed={changedSlots}
         selectedSlot={slotInfo?.slot}
-        onSelectSlot={(slot) => engine.send({ type: 'inspect-slot', slot })}
+        onSelectSlot={onSelectSlot}
       />
       <p className="muted" data-testid="slot-counts">
         {lastStep ? `${lastStep.slots.readSlots.length.toLocaleString('en-US')} slots read by the latest fact, ${lastStep.slots.selected.length} written; ` : ''}
@@ -64,4 +67,4 @@ export function SlotPanel({ engine }: { engine: Engine }) {
       )}
     </section>
   );
-}
+});

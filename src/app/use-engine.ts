@@ -14,6 +14,7 @@ export interface Engine extends EngineState {
   exportFacts(ids: number[]): void;
   importFile(file: File): void;
   dismissNotice(index: number): void;
+  inspectSlot(slot: number): void;
 }
 
 export function useEngine(initialSettings: LearnSettings): Engine {
@@ -36,6 +37,10 @@ export function useEngine(initialSettings: LearnSettings): Engine {
       settings: settingsAtStart.current,
       evalSize: evalSizeFromUrl(location.search),
     });
+    // Test hook (issue 7 item 4), only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would.
+    if (new URLSearchParams(location.search).get('test_hooks') === '1') {
+      (window as unknown as { engramTestHooks: object }).engramTestHooks = { loseDevice: () => engine.send({ type: 'lose-device' }) };
+    }
     return () => {
       unsubscribe();
       engine.terminate();
@@ -58,6 +63,7 @@ export function useEngine(initialSettings: LearnSettings): Engine {
       startStream: (pack: PackName, rate: number) => send({ type: 'stream', pack, rate }),
       exportFacts: (factIds: number[]) => send({ type: 'export', factIds }),
       dismissNotice: (index: number) => dispatch({ type: 'page-dismiss-notice', index }),
+      inspectSlot: (slot: number) => send({ type: 'inspect-slot', slot }),
       importFile: (file: File) => {
         void file.arrayBuffer().then((bytes) => client.current?.send({ type: 'import', bytes, fileName: file.name }));
       },

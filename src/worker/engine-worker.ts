@@ -34,9 +34,11 @@ let init: Extract<EngineCommand, { type: 'init' }> | null = null;
 async function startBackend(command: Extract<EngineCommand, { type: 'init' }>): Promise<BackendInfo> {
   const started = performance.now();
   post({ type: 'progress', stage: 'Starting the GPU backend', done: 0, total: 1 });
+  let lost = false;
   const info = await initBackend({
     preference: command.preference,
-    onGpuError: (error) => post({ type: 'error', failure: toFailure(error) }),
+    // After a loss every pending GPU call fails validation; the loss itself is what the person needs to hear.
+    onGpuError: (error) => lost || post({ type: 'error', failure: toFailure(error) }),
   });
   post({ type: 'progress', stage: 'Starting the GPU backend', done: 1, total: 1 });
   post({
@@ -49,7 +51,10 @@ async function startBackend(command: Extract<EngineCommand, { type: 'init' }>): 
       initMs: performance.now() - started,
     },
   });
-  info.device?.lost.then((lost) => onDeviceLost(info, lost));
+  info.device?.lost.then((why) => {
+    lost = true;
+    void onDeviceLost(info, why);
+  });
   return info;
 }
 
@@ -93,14 +98,22 @@ let checkpoint: Checkpoint | null = null;
  */
 async function onDeviceLost(info: BackendInfo, lost: GPUDeviceLostInfo): Promise<void> {
   if (info !== backend || !init || !engine || !checkpoint) return;
-  post({ type: 'notice', message: `The GPU device was lost (${lost.message || lost.reason}). Rebuilding the backend and restoring your taught facts…` });
-  engine.stream.pause();
-  await engine.queue.run(async () => {
-    backend = await startBackend(init!);
-    const model = EngramModel.fromCheckpoint(checkpoint!);
-    await engine!.reattach(model);
-  });
-  post({ type: 'notice', message: `Recovered from the lost GPU device: backend ${backend!.name} rebuilt and ${engine.taught.size} taught facts restored.` });
+  const current = engine;
+  post({ type: 'notice', message: `The GPU device was lost (${lost.message || lost.reason}). Rebuilding the backend and restoring your taught facts from this browser's storage…` });
+  const wasStreaming = current.stream.current.status === 'running';
+  current.stream.pause();
+  current.stopRace();
+  try {
+    await current.queue.run(async () => {
+      backend = await startBackend(init!);
+      await current.reattach(EngramModel.fromCheckpoint(checkpoint!));
+    });
+  } catch (error) {
+    post({ type: 'error', failure: toFailure(error) });
+    return;
+  }
+  post({ type: 'notice', message: `Recovered from the lost GPU device: the ${backend!.name} backend was rebuilt and ${current.taught.size} taught fact${current.taught.size === 1 ? '' : 's'} restored.` });
+  if (wasStreaming) current.stream.resume();
 }
 
 async function handle(command: EngineCommand): Promise<void> {

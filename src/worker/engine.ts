@@ -96,14 +96,26 @@ export class Engine {
     await this.queue.run(() => this.evaluate());
   }
 
-  /** After the backend was rebuilt (lost device): new model tensors, same taught facts (from IndexedDB). */
+  /**
+   * After the backend was rebuilt (lost device): new model tensors, the taught facts from IndexedDB (or, when
+   * storage failed, from memory: the rows are host copies either way). Runs inside a queued job.
+   */
   async reattach(model: EngramModel): Promise<void> {
     this.model = model;
     this.baseValues = ownedCopy(model.values!);
     this.learner = this.makeLearner();
     this.slotIndex = null;
+    const inMemory = [...this.taught.entries];
     this.taught.clear();
-    await this.restoreStored();
+    const stored = await this.loadStored();
+    const measured = new Map(inMemory.map((e) => [e.id, e]));
+    for (const entry of stored ?? inMemory) {
+      // Storage keeps rows, not measurements: carry the last recall over until the next evaluation.
+      const known = measured.get(entry.id);
+      this.taught.add({ ...entry, recalled: known?.recalled, logprob: known?.logprob });
+    }
+    this.taught.replayRows(this.model);
+    this.postFacts();
   }
 
   /** Queued model work, shown on the page as "busy" while it runs. */
@@ -380,25 +392,33 @@ export class Engine {
     }
   }
 
-  private async restoreStored(): Promise<void> {
-    if (!this.store) return;
+  /** The stored facts for this checkpoint, or null when there are none or they cannot be read. */
+  private async loadStored(): Promise<TaughtFact[] | null> {
+    if (!this.store) return null;
     let stored;
     try {
       stored = await this.store.load();
     } catch (error) {
-      return this.storageFailure(error);
+      this.storageFailure(error);
+      return null;
     }
-    if (!stored || stored.facts.length === 0) return;
+    if (!stored || stored.facts.length === 0) return null;
     if (stored.modelSha !== this.modelSha) {
       this.post({ type: 'notice', message: `${stored.facts.length} stored facts belong to another version of the model and were not restored.` });
-      return;
+      return null;
     }
+    return stored.facts;
+  }
+
+  private async restoreStored(): Promise<void> {
+    const facts = await this.loadStored();
+    if (!facts) return;
     await this.queue.run(async () => {
-      for (const entry of stored.facts) this.taught.add(entry);
+      for (const entry of facts) this.taught.add(entry);
       this.taught.replayRows(this.model);
       this.postFacts();
     });
-    this.post({ type: 'notice', message: `Restored ${stored.facts.length} taught fact${stored.facts.length > 1 ? 's' : ''} from this browser's storage.` });
+    this.post({ type: 'notice', message: `Restored ${facts.length} taught fact${facts.length > 1 ? 's' : ''} from this browser's storage.` });
   }
 
   private async persist(entries: readonly TaughtFact[]): Promise<void> {

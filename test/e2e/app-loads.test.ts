@@ -1,7 +1,7 @@
 /**
  * The app on WebGPU (SwiftShader in headless Chromium) and on the CPU fallback. On WebGPU the page also learns
- * one fact end to end; the evaluation subset is shrunk in the URL (?probe=8&nll=2) because SwiftShader runs a
- * step in seconds, not milliseconds. The longer story (undo, export/import, reload) is in teach-flow.test.ts.
+ * one fact end to end and survives a lost GPU device; the evaluation subset is shrunk in the URL (?probe=6&nll=1)
+ * because SwiftShader runs a step in seconds, not milliseconds. The longer story (undo, export/import, reload) is in teach-flow.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViteDevServer } from 'vite';
@@ -20,8 +20,8 @@ afterAll(async () => {
 });
 
 describe('the app in headless Chromium', () => {
-  it('shows the WebGPU adapter, and a fact taught on the GPU becomes answerable and lights up its slots', { timeout: 420_000 }, async () => {
-    const { browser, page, errors } = await openApp(`${url}?probe=8&nll=2&eval_every=1`);
+  it('shows the WebGPU adapter; a fact taught on the GPU becomes answerable, lights up its slots and survives a lost device', { timeout: 420_000 }, async () => {
+    const { browser, page, errors } = await openApp(`${url}?probe=6&nll=1&eval_every=1&test_hooks=1`);
     try {
       await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
       expect(await page.getByTestId('backend-name').textContent()).toBe('webgpu');
@@ -32,7 +32,7 @@ describe('the app in headless Chromium', () => {
       await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
       expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
       await waitReady(page, 300_000);
-      expect((await ask(page, 'Which city is the capital of France?')).now).toBe('Paris');
+      expect(await page.getByTestId('figure-retention').textContent()).toBe('100.0%'); // probe facts the base model knew
       await screenshot(page, 'app-loads-webgpu');
 
       const question = 'Which city is the capital of Quenbria?'; // the eval-only question: never taught
@@ -46,6 +46,15 @@ describe('the app in headless Chromium', () => {
       expect(after.base).toBe(before.now); // the pretrained model's answer, beside the current one
       console.log(`WebGPU (SwiftShader): ${await page.getByTestId('step-ms').textContent()} ms for one learning step`);
       await screenshot(page, 'app-learns-webgpu');
+
+      // Issue 7 item 4: the device is destroyed; the app says so, rebuilds the backend and restores the fact.
+      await page.evaluate(() => (window as unknown as { engramTestHooks: { loseDevice(): void } }).engramTestHooks.loseDevice());
+      await page.getByTestId('notice').filter({ hasText: 'GPU device was lost' }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('notice').filter({ hasText: 'Recovered from the lost GPU device' }).waitFor({ timeout: 170_000 });
+      expect(await page.getByTestId('backend-name').textContent()).toBe('webgpu');
+      expect(await page.getByTestId('fact-text').textContent()).toContain('Quenbria');
+      expect((await ask(page, question)).now).toBe('Dovrel');
+      await screenshot(page, 'app-device-lost-recovered');
 
       // An empty question is refused with a message, and the previous answer is not shown as if it were new.
       await page.getByTestId('ask-input').fill('   ');
