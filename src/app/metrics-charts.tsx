@@ -73,7 +73,7 @@ function Chart({ title, series, percent = false }: { title: string; series: Seri
         <LineChart margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
           <XAxis type="number" dataKey="facts" allowDecimals={false} domain={[0, 'dataMax']} tick={{ fontSize: 11 }} label={{ value: 'facts taught', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
-          <YAxis domain={percent ? [0, 1] : ['auto', 'auto']} tickFormatter={percent ? (v: number) => `${Math.round(v * 100)}%` : (v: number) => v.toFixed(3)} tick={{ fontSize: 11 }} width={44} />
+          <YAxis domain={percent ? [0, 1] : [(min: number) => min - 0.01, (max: number) => max + 0.01]} tickFormatter={percent ? (v: number) => `${Math.round(v * 100)}%` : (v: number) => v.toFixed(3)} tick={{ fontSize: 11 }} width={44} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? (percent ? pct(v) : v.toFixed(3)) : String(v))} labelFormatter={(v) => `${v} facts`} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {series.map((s) => (
