@@ -21,6 +21,7 @@ import type { EngramTokenizer } from '../model/tokenizer';
 import { EngramModel } from '../model/transformer';
 import { buildEvalContext, evaluateModel, parseJsonl, type EvalContext } from './eval-runner';
 import { FactStore } from './fact-store';
+import { loadStoredFacts, storageFailure } from './stored-facts-loader';
 import type { DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
 import { SerialQueue } from './serial-queue';
 import { buildSlotTokenIndex, sampleWindows, topTokens, type SlotTokenIndex } from './slot-inspector';
@@ -392,22 +393,13 @@ export class Engine {
     }
   }
 
-  /** The stored facts for this checkpoint, or null when there are none or they cannot be read. */
+  /** The stored facts for this checkpoint that are safe to replay, or null when there are none or they cannot be read. */
   private async loadStored(): Promise<TaughtFact[] | null> {
     if (!this.store) return null;
-    let stored;
-    try {
-      stored = await this.store.load();
-    } catch (error) {
-      this.storageFailure(error);
-      return null;
-    }
-    if (!stored || stored.facts.length === 0) return null;
-    if (stored.modelSha !== this.modelSha) {
-      this.post({ type: 'notice', message: `${stored.facts.length} stored facts belong to another version of the model and were not restored.` });
-      return null;
-    }
-    return stored.facts;
+    const shape = { slots: nSlots(this.model.cfg), valueDim: this.model.cfg.valueDim };
+    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact);
+    for (const event of events) this.post(event);
+    return facts;
   }
 
   private async restoreStored(): Promise<void> {
@@ -431,14 +423,7 @@ export class Engine {
   }
 
   private storageFailure(error: unknown): void {
-    this.post({
-      type: 'error',
-      failure: {
-        kind: 'storage',
-        message: `Taught facts could not be saved in this browser (${error instanceof Error ? error.message : String(error)}). They stay in memory until you close the page.`,
-        remedy: 'Export your facts as a patch file to keep them; free some disk space or allow site storage, then reload.',
-      },
-    });
+    this.post({ type: 'error', failure: storageFailure(error) });
   }
 
   private async fetchText(path: string): Promise<string> {

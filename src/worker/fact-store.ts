@@ -13,7 +13,8 @@ const META = 'meta';
 export interface StoredFacts {
   /** sha256 of the checkpoint the rows belong to. */
   readonly modelSha: string;
-  readonly facts: TaughtFact[];
+  /** As read back, unchecked: src/worker/stored-fact-check.ts decides which are safe to replay. */
+  readonly facts: unknown[];
 }
 
 export class FactStore {
@@ -33,13 +34,12 @@ export class FactStore {
     return new FactStore(db);
   }
 
-  /** The stored facts in teaching order (ids grow with teaching order), or null when nothing is stored. */
+  /** The stored records in key order (ids grow with teaching order), or null when nothing is stored. */
   async load(): Promise<StoredFacts | null> {
     const tx = this.db.transaction([FACTS, META], 'readonly');
     const modelSha = (await request(tx.objectStore(META).get('modelSha'))) as string | undefined;
-    const facts = (await request(tx.objectStore(FACTS).getAll())) as TaughtFact[];
+    const facts = (await request(tx.objectStore(FACTS).getAll())) as unknown[];
     if (!modelSha && facts.length === 0) return null;
-    facts.sort((a, b) => a.id - b.id);
     return { modelSha: modelSha ?? '', facts };
   }
 
@@ -50,7 +50,8 @@ export class FactStore {
     await done(tx);
   }
 
-  async delete(ids: readonly number[]): Promise<void> {
+  /** Takes any key so a damaged record (whose id may not be a number) can be removed too. */
+  async delete(ids: readonly IDBValidKey[]): Promise<void> {
     const tx = this.db.transaction(FACTS, 'readwrite');
     for (const id of ids) tx.objectStore(FACTS).delete(id);
     await done(tx);

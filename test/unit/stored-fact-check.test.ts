@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { checkStoredFacts, damagedFactsMessage, problemWith } from '../../src/worker/stored-fact-check';
+import { TaughtFacts } from '../../src/worker/taught-facts';
+import { damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+
+const Dv = SHAPE.valueDim;
+
+describe('problemWith', () => {
+  it('accepts well-formed records, including an imported fact without a loss', () => {
+    expect(problemWith(makeFact(1), SHAPE)).toBeNull();
+    expect(problemWith(makeFact(2, []), SHAPE)).toBeNull();
+    expect(problemWith(makeFact(3, [0, SHAPE.slots - 1]), SHAPE)).toBeNull();
+    expect(problemWith(damage(makeFact(4), (r) => { r.origin = 'import'; r.step.loss = NaN; }), SHAPE)).toBeNull();
+    expect(problemWith(damage(makeFact(5), (r) => { r.origin = 'counterfactual'; r.fact.relation = 'birth_year'; }), SHAPE)).toBeNull();
+  });
+
+  const cases: [string, (r: Record<string, any>) => void, RegExp][] = [
+    ['rows one value short', (r) => { r.after.rows = r.after.rows.subarray(1); }, /after has 7 values for 2 slots, expected 2 x 4 = 8/],
+    ['rows for a slot too many', (r) => { r.before.rows = new Float32Array(3 * Dv); }, /before has 12 values for 2 slots/],
+    ['a NaN value', (r) => { r.after.rows[5] = NaN; }, /after value 5 is NaN/],
+    ['an infinite value', (r) => { r.before.rows[0] = Infinity; }, /before value 0 is Infinity/],
+    ['a slot past the table', (r) => { r.before.slots[1] = SHAPE.slots; r.after.slots[1] = SHAPE.slots; }, /names slot 16; slots run from 0 to 15/],
+    ['a negative slot', (r) => { r.before.slots[0] = -1; r.after.slots[0] = -1; }, /names slot -1/],
+    ['a slot twice', (r) => { r.before.slots[1] = r.before.slots[0]; r.after.slots[1] = r.after.slots[0]; }, /names slot \d+ twice/],
+    ['slots as a plain array', (r) => { r.before.slots = Array.from(r.before.slots); }, /before slots are an array, expected an Int32Array/],
+    ['float slots', (r) => { r.after.slots = Float32Array.from(r.after.slots); }, /after slots are a Float32Array, expected an Int32Array/],
+    ['rows as Float64', (r) => { r.after.rows = Float64Array.from(r.after.rows); }, /after rows are a Float64Array, expected a Float32Array/],
+    ['missing rows', (r) => { delete r.before; }, /before rows are missing/],
+    ['before and after on different slots', (r) => { r.after.slots[0] = 9; }, /different slots/],
+    ['an unknown relation', (r) => { r.fact.relation = 'favourite_colour'; }, /unknown relation "favourite_colour"/],
+    ['an empty subject', (r) => { r.fact.subject = '  '; }, /fact subject is "  ", not text/],
+    ['a numeric object', (r) => { r.fact.object = 42; }, /fact object is 42, not text/],
+    ['no fact', (r) => { r.fact = null; }, /fact is null/],
+    ['an unknown origin', (r) => { r.origin = 'telepathy'; }, /unknown origin "telepathy"/],
+    ['a fractional id', (r) => { r.id = 1.5; }, /id 1.5 is not a positive integer/],
+    ['a string id', (r) => { r.id = '3'; }, /id "3" is not a positive integer/],
+    ['no step', (r) => { delete r.step; }, /step is missing/],
+    ['an unknown step method', (r) => { r.step.method = 'magic'; }, /unknown step method "magic"/],
+    ['a negative step time', (r) => { r.step.ms = -1; }, /step time is -1/],
+  ];
+  for (const [name, edit, reason] of cases) {
+    it(`refuses ${name}`, () => {
+      expect(problemWith(damage(makeFact(2), edit), SHAPE)).toMatch(reason);
+    });
+  }
+
+  it('refuses things that are not records', () => {
+    for (const value of [null, undefined, 7, 'fact', [makeFact(1)]]) expect(problemWith(value, SHAPE)).toMatch(/not a record/);
+  });
+});
+
+describe('checkStoredFacts', () => {
+  it('restores every intact record in id order', () => {
+    const check = checkStoredFacts([makeFact(3), makeFact(1), makeFact(2)], SHAPE);
+    expect(check.restored.map((f) => f.id)).toEqual([1, 2, 3]);
+    expect(check.damaged).toEqual([]);
+    expect(check.heldBack).toEqual([]);
+    expect(damagedFactsMessage(check, describeFact)).toBeNull();
+  });
+
+  it('restores only the prefix before the first damaged record and holds back the intact ones after it', () => {
+    const nan = damage(makeFact(3), (r) => { r.after.rows[0] = NaN; });
+    const short = damage(makeFact(5), (r) => { r.before.rows = new Float32Array(1); });
+    const check = checkStoredFacts([makeFact(1), makeFact(2), nan, makeFact(4), short, makeFact(6)], SHAPE);
+    expect(check.restored.map((f) => f.id)).toEqual([1, 2]);
+    expect(check.damaged.map((d) => d.id)).toEqual([3, 5]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([4, 6]);
+    const message = damagedFactsMessage(check, describeFact)!;
+    expect(message).toMatch(/^2 stored taught facts were damaged and not restored \(fact #3: after value 0 is NaN; and others\)/);
+    expect(message).toContain('Restored the 2 facts taught before the first damaged one.');
+    expect(message).toContain('2 intact facts taught after it were learned on top of the damaged one');
+    expect(message).toContain('"Subject4 / capital / Object4", "Subject6 / capital / Object6"');
+  });
+
+  it('restores nothing when the first record is damaged, and names at most five held-back facts', () => {
+    const bad = damage(makeFact(1), (r) => { r.before.slots[0] = 99; r.after.slots[0] = 99; });
+    const later = [2, 3, 4, 5, 6, 7, 8].map((id) => makeFact(id));
+    const check = checkStoredFacts([...later, bad], SHAPE);
+    expect(check.restored).toEqual([]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    const message = damagedFactsMessage(check, describeFact)!;
+    expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #1: before names slot 99/);
+    expect(message).toContain('none was restored');
+    expect(message).toContain('"Subject6 / capital / Object6" and 2 more.');
+    expect(message).not.toContain('Subject7');
+  });
+
+  it('orders a record with an unusable id first, so it holds back everything, and keeps its raw key for deletion', () => {
+    const badId = damage(makeFact(9), (r) => { r.id = 'nine'; });
+    const check = checkStoredFacts([makeFact(1), badId], SHAPE);
+    expect(check.restored).toEqual([]);
+    expect(check.damaged).toEqual([{ id: undefined, key: 'nine', reason: expect.stringMatching(/id "nine"/) }]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([1]);
+  });
+
+  it('lets the next taught fact take the id after the restored prefix', () => {
+    const check = checkStoredFacts([makeFact(1), makeFact(2), damage(makeFact(3), (r) => { r.step = 0; }), makeFact(4)], SHAPE);
+    const taught = new TaughtFacts();
+    for (const entry of check.restored) taught.add(entry);
+    const { id: _id, ...rest } = makeFact(10);
+    expect(taught.add(rest).id).toBe(3);
+  });
+});

@@ -1,0 +1,29 @@
+/** Small taught-fact records for the storage tests: a table of N = 16 slots of Dv = 4 values. */
+import type { TaughtFact } from '../../src/worker/taught-facts';
+
+export const SHAPE = { slots: 16, valueDim: 4 } as const;
+
+/** A well-formed record; its rows are distinct per id so a mixed-up replay would show. */
+export function makeFact(id: number, slots: number[] = [id % SHAPE.slots, (id + 5) % SHAPE.slots]): TaughtFact {
+  const Dv = SHAPE.valueDim;
+  const s = Int32Array.from(slots);
+  const before = Float32Array.from({ length: s.length * Dv }, (_, i) => id * 100 + i);
+  const after = Float32Array.from({ length: s.length * Dv }, (_, i) => -(id * 100 + i) - 0.5);
+  return {
+    id,
+    fact: { subject: `Subject${id}`, relation: 'capital', object: `Object${id}` },
+    origin: 'typed',
+    before: { slots: s, rows: before },
+    after: { slots: Int32Array.from(s), rows: after },
+    step: { method: 'sparse', loss: 1.25, ms: 12, paramsTouched: s.length * Dv },
+  };
+}
+
+/** A deep copy of a record with `edit` applied, as a loosely typed object (storage can hold anything). */
+export function damage(fact: TaughtFact, edit: (record: Record<string, any>) => void): unknown {
+  const record = structuredClone(fact) as unknown as Record<string, any>;
+  edit(record);
+  return record;
+}
+
+export const describeFact = (fact: TaughtFact['fact']): string => `${fact.subject} / ${fact.relation} / ${fact.object}`;
