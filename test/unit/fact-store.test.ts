@@ -1,0 +1,193 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FactStore } from '../../src/worker/fact-store';
+import { loadStoredFacts, storageFailure } from '../../src/worker/stored-facts-loader';
+import type { TaughtFact } from '../../src/worker/taught-facts';
+import { damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+
+const SHA = 'a'.repeat(64);
+let dbCount = 0;
+const open: FactStore[] = [];
+
+async function freshStore(): Promise<{ store: FactStore; name: string }> {
+  const name = `engram-test-${++dbCount}`;
+  const store = await FactStore.open(name);
+  open.push(store);
+  return { store, name };
+}
+
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+});
+
+/** Writes records as they are, past FactStore.put's typing, as a damaged disk or an older build could. */
+async function writeRaw(name: string, records: unknown[]): Promise<void> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open(name);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction('facts', 'readwrite');
+    for (const record of records) tx.objectStore('facts').put(record);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
+function idsOf(facts: readonly unknown[]): unknown[] {
+  return facts.map((f) => (f as { id: unknown }).id);
+}
+
+describe('FactStore', () => {
+  it('gives back exactly what was put: typed arrays, values, fields, checkpoint sha', async () => {
+    const { store } = await freshStore();
+    expect(await store.load()).toBeNull();
+    const facts = [makeFact(2), makeFact(1), makeFact(3)];
+    // An entry picks up measurements in memory; they are not stored.
+    const measured = { ...makeFact(4), recalled: true, logprob: -0.5 };
+    await store.put(SHA, [...facts, measured]);
+    const loaded = await store.load();
+    expect(loaded!.modelSha).toBe(SHA);
+    const byId = new Map(loaded!.facts.map((f) => [(f as TaughtFact).id, f as TaughtFact]));
+    for (const fact of [...facts, makeFact(4)]) {
+      const back = byId.get(fact.id)!;
+      expect(back).toEqual(fact);
+      expect(back.before.slots).toBeInstanceOf(Int32Array);
+      expect(back.after.rows).toBeInstanceOf(Float32Array);
+      expect(Array.from(back.after.rows)).toEqual(Array.from(fact.after.rows));
+    }
+    expect(byId.get(4)).not.toHaveProperty('recalled');
+  });
+
+  it('deletes by id, overwrites by id, and clears', async () => {
+    const { store } = await freshStore();
+    await store.put(SHA, [makeFact(1), makeFact(2), makeFact(3)]);
+    await store.delete([2]);
+    expect(idsOf((await store.load())!.facts)).toEqual([1, 3]);
+    const replayed = { ...makeFact(3), after: makeFact(7).after };
+    await store.put(SHA, [replayed]);
+    const three = (await store.load())!.facts.find((f) => (f as TaughtFact).id === 3) as TaughtFact;
+    expect(Array.from(three.after.rows)).toEqual(Array.from(makeFact(7).after.rows));
+    await store.clear();
+    expect(await store.load()).toBeNull();
+  });
+
+  it('keeps what was stored when a put fails for lack of quota, and the failure names the quota and the remedy', async () => {
+    const { store } = await freshStore();
+    await store.put(SHA, [makeFact(1)]);
+    // Stub the transaction as a full disk fails it: the browser aborts it with a QuotaExceededError.
+    const db = (store as unknown as { db: IDBDatabase }).db;
+    const real = db.transaction.bind(db);
+    const quota = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    db.transaction = ((names: string | string[], mode?: IDBTransactionMode) => {
+      const tx = real(names, mode);
+      if (mode === 'readwrite') {
+        Object.defineProperty(tx, 'error', { get: () => quota });
+        queueMicrotask(() => tx.abort());
+      }
+      return tx;
+    }) as IDBDatabase['transaction'];
+    const error = await store.put(SHA, [makeFact(2)]).then(() => null, (e: unknown) => e);
+    expect(error).toBe(quota);
+    db.transaction = real;
+    expect(idsOf((await store.load())!.facts)).toEqual([1]);
+
+    const failure = storageFailure(error);
+    expect(failure.kind).toBe('storage');
+    expect(failure.message).toMatch(/storage for the site is full \(QuotaExceededError: The quota has been exceeded\.\)/);
+    expect(failure.message).toContain('They stay in memory');
+    expect(failure.remedy).toMatch(/Export your facts as a patch file/);
+    expect(storageFailure(new DOMException('gone', 'UnknownError')).message).toMatch(/could not be saved in this browser \(UnknownError: gone\)/);
+  });
+});
+
+describe('loadStoredFacts', () => {
+  it('restores every intact fact with no event', async () => {
+    const { store } = await freshStore();
+    await store.put(SHA, [makeFact(1), makeFact(2)]);
+    const { facts, events } = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    expect(facts!.map((f) => f.id)).toEqual([1, 2]);
+    expect(facts![1]).toEqual(makeFact(2));
+    expect(events).toEqual([]);
+  });
+
+  it('returns nothing for an empty store', async () => {
+    const { store } = await freshStore();
+    expect(await loadStoredFacts(store, SHA, SHAPE, describeFact)).toEqual({ facts: null, events: [] });
+  });
+
+  it('skips damaged records, restores the intact prefix, says so, and removes the rest from storage', async () => {
+    const { store, name } = await freshStore();
+    await store.put(SHA, [makeFact(1), makeFact(2), makeFact(4), makeFact(6)]);
+    await writeRaw(name, [
+      damage(makeFact(3), (r) => { r.before.rows[2] = NaN; }),
+      damage(makeFact(5), (r) => { r.after.slots = [1, 2]; }),
+      damage(makeFact(7), (r) => { r.id = 'seven'; }),
+    ]);
+    const first = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    // The record with a string id sorts first, so nothing is safe to replay.
+    expect(first.facts).toBeNull();
+    expect(first.events).toHaveLength(1);
+    const failure = (first.events[0] as { type: 'error'; failure: { kind: string; message: string; remedy: string } }).failure;
+    expect(first.events[0].type).toBe('error');
+    expect(failure.kind).toBe('storage');
+    expect(failure.message).toMatch(/^3 stored taught facts were damaged and not restored \(a record: id "seven" is not a positive integer; and others\)/);
+    expect(failure.message).toContain('4 intact facts taught after it were learned on top of the damaged one');
+    expect(failure.remedy).toMatch(/export it as a patch file.*Reset/);
+    expect(await store.load()).toEqual({ modelSha: SHA, facts: [] });
+  });
+
+  it('keeps the prefix before the first damaged record in storage, so the next load restores it without a word', async () => {
+    const { store, name } = await freshStore();
+    await store.put(SHA, [makeFact(1), makeFact(2), makeFact(4)]);
+    await writeRaw(name, [damage(makeFact(3), (r) => { r.before.slots = Int32Array.from([0, SHAPE.slots + 3]); r.after.slots = r.before.slots; })]);
+    const first = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    expect(first.facts!.map((f) => f.id)).toEqual([1, 2]);
+    const message = (first.events[0] as { failure: { message: string } }).failure.message;
+    expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #3: before names slot 19; slots run from 0 to 15\)/);
+    expect(message).toContain('Restored the 2 facts taught before the first damaged one.');
+    expect(message).toContain('1 intact fact taught after it was learned on top of the damaged one, so it was not restored either: "Subject4 / capital / Object4".');
+    expect(idsOf((await store.load())!.facts)).toEqual([1, 2]);
+    const second = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    expect(second.facts!.map((f) => f.id)).toEqual([1, 2]);
+    expect(second.events).toEqual([]);
+  });
+
+  it('restores no fact of another checkpoint, says so and clears them so they cannot mix with new ones', async () => {
+    const { store } = await freshStore();
+    await store.put('b'.repeat(64), [makeFact(1), makeFact(2)]);
+    const { facts, events } = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    expect(facts).toBeNull();
+    expect(events).toEqual([{ type: 'notice', message: expect.stringMatching(/^2 stored facts belong to another version of the model and were not restored/) }]);
+    expect(await store.load()).toBeNull();
+  });
+
+  it('reports a store that cannot be read as a storage failure, restoring nothing', async () => {
+    const broken = {
+      load: () => Promise.reject(new DOMException('The database connection is closing.', 'InvalidStateError')),
+      delete: () => Promise.resolve(),
+      clear: () => Promise.resolve(),
+    };
+    const { facts, events } = await loadStoredFacts(broken, SHA, SHAPE, describeFact);
+    expect(facts).toBeNull();
+    expect(events).toEqual([
+      {
+        type: 'error',
+        failure: { kind: 'storage', message: expect.stringMatching(/could not be read \(InvalidStateError: The database connection is closing\.\); none were restored/), remedy: expect.stringMatching(/Reload/) },
+      },
+    ]);
+  });
+
+  it('still restores the intact prefix when removing the damaged records fails, and reports that failure too', async () => {
+    const { store, name } = await freshStore();
+    await store.put(SHA, [makeFact(1)]);
+    await writeRaw(name, [damage(makeFact(2), (r) => { r.fact.relation = 'nope'; })]);
+    const failing = { load: () => store.load(), clear: () => store.clear(), delete: () => Promise.reject(new DOMException('full', 'QuotaExceededError')) };
+    const { facts, events } = await loadStoredFacts(failing, SHA, SHAPE, describeFact);
+    expect(facts!.map((f) => f.id)).toEqual([1]);
+    expect(events.map((e) => e.type)).toEqual(['error', 'error']);
+    expect((events[1] as { failure: { message: string } }).failure.message).toMatch(/QuotaExceededError/);
+  });
+});
