@@ -152,4 +152,32 @@ describe('sparse learner on the WGSL kernels', () => {
     expect(model.values).toBe(before);
     expect(bitDifferences(await table(), values0)).toEqual([]);
   }, 180_000);
+
+  it('takes the AdamW ablation\'s step on the kernel gradients and writes it in place', async () => {
+    const lr = 0.5;
+    const weightDecay = 0.1;
+    const learner = new SparseMemoryLearner(model, background, { t: 500, lr, optimizer: 'adamw', weightDecay, steps: 1 }, { kernels });
+    const before = model.values;
+    const report = await learner.teach(batch);
+    expect(model.values).toBe(before);
+    const after = await table();
+    expect(Array.from(report.slots!)).toEqual(Array.from(custom.slots!));
+    // A first AdamW step is old * (1 - lr wd) - lr g / (|g| + eps): within lr of the decayed row, and close to
+    // a full lr wherever the gradient is not tiny.
+    const Dv = model.cfg.valueDim;
+    let full = 0;
+    let outside = 0;
+    for (const slot of report.slots!) {
+      for (let c = 0; c < Dv; c++) {
+        const i = slot * Dv + c;
+        const move = Math.abs(after[i] - values0[i] * (1 - lr * weightDecay));
+        if (move > lr * (1 + 1e-5) + 1e-6) outside++;
+        if (move > 0.99 * lr) full++;
+      }
+    }
+    expect(outside).toBe(0);
+    expect(full).toBeGreaterThan(0.8 * settings.t * Dv);
+    learner.restore(report.undo);
+    expect(bitDifferences(await table(), values0)).toEqual([]);
+  }, 180_000);
 });
