@@ -8,7 +8,8 @@
  * every fact taught after a damaged one were computed on top of it. Replaying them without it would give a
  * table no sequence of teaching produced, and undoing them would write back rows that hold the damaged fact.
  * Only the intact prefix (the facts before the first damaged one) is therefore restored; the intact facts after
- * it are held back and named, so the person can teach them again.
+ * it are held back and named, so the person can teach them again. The same holds for a record whose `before`
+ * rows are not what the facts before it left (see RowChain): it and everything after it are held back.
  */
 import { PACK_NAMES } from '../facts/fact';
 import { RELATIONS } from '../facts/relations';
@@ -50,13 +51,50 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape)
   const restored: TaughtFact[] = [];
   const damaged: DamagedRecord[] = [];
   const heldBack: TaughtFact[] = [];
+  const chain = new RowChain(shape.valueDim);
   for (const { record, problem } of checked) {
     const id = isRecord(record) && isId(record.id) ? record.id : undefined;
-    if (problem !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason: problem });
+    const reason = problem ?? (damaged.length === 0 ? chain.problemWith(record as TaughtFact) : null);
+    if (reason !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason });
     else if (damaged.length > 0) heldBack.push(record as TaughtFact);
-    else restored.push(record as TaughtFact);
+    else {
+      restored.push(record as TaughtFact);
+      chain.add(record as TaughtFact);
+    }
   }
   return { restored, damaged, heldBack };
+}
+
+/**
+ * A fact's `before` row of a slot is what the table held when it was taught: bit for bit the `after` row of the
+ * last earlier fact that wrote the slot (both are host copies of the table). A record that disagrees belongs to
+ * another history: an undo whose replayed facts were not all saved (the page closed, or a put failed between
+ * the delete and the puts), or a value changed in storage that is still finite.
+ */
+class RowChain {
+  private readonly last = new Map<number, { id: number; row: Uint32Array }>();
+
+  constructor(private readonly Dv: number) {}
+
+  problemWith(fact: TaughtFact): string | null {
+    const { slots, rows } = fact.before;
+    const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+    for (let u = 0; u < slots.length; u++) {
+      const earlier = this.last.get(slots[u]);
+      if (!earlier) continue;
+      const row = bits.subarray(u * this.Dv, (u + 1) * this.Dv);
+      if (row.some((v, i) => v !== earlier.row[i])) {
+        return `its rows before slot ${slots[u]} was written differ from what fact #${earlier.id} left there, so the records do not describe one teaching history`;
+      }
+    }
+    return null;
+  }
+
+  add(fact: TaughtFact): void {
+    const { slots, rows } = fact.after;
+    const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+    slots.forEach((slot, u) => this.last.set(slot, { id: fact.id, row: bits.subarray(u * this.Dv, (u + 1) * this.Dv) }));
+  }
 }
 
 /** What is wrong with one stored record, or null when it is safe to replay. */

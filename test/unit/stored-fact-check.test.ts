@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkStoredFacts, damagedFactsMessage, problemWith } from '../../src/worker/stored-fact-check';
 import { TaughtFacts } from '../../src/worker/taught-facts';
-import { damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+import { asHistory, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
 
 const Dv = SHAPE.valueDim;
 
@@ -99,5 +99,28 @@ describe('checkStoredFacts', () => {
     for (const entry of check.restored) taught.add(entry);
     const { id: _id, ...rest } = makeFact(10);
     expect(taught.add(rest).id).toBe(3);
+  });
+
+  it('restores a history whose facts overwrite each other\'s slots', () => {
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [1, 3]), makeFact(4, [0, 3])]);
+    expect(checkStoredFacts(history, SHAPE).restored.map((f) => f.id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('holds back a fact whose rows before its step are not what the earlier facts left', () => {
+    // An undo of fact 2 deleted it, but the page closed before fact 3, replayed without it, was saved.
+    const [one, , three, four] = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [1, 3]), makeFact(4, [4, 5])]);
+    const check = checkStoredFacts([one, three, four], SHAPE);
+    expect(check.restored.map((f) => f.id)).toEqual([1]);
+    expect(check.damaged).toEqual([{ id: 3, key: 3, reason: expect.stringMatching(/before slot 1 was written differ from what fact #1 left there/) }]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([4]);
+  });
+
+  it('notices a single finite value changed in storage, and a zero whose sign flipped', () => {
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2])]);
+    const changed = damage(history[1], (r) => { r.before.rows[1] += 1e-3; });
+    expect(checkStoredFacts([history[0], changed], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
+    const zero = damage(history[0], (r) => { r.after.rows[Dv + 2] = 0; });
+    const negZero = damage(history[1], (r) => { r.before.rows[2] = -0; });
+    expect(checkStoredFacts([zero, negZero], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
   });
 });

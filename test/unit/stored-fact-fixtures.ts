@@ -27,3 +27,23 @@ export function damage(fact: TaughtFact, edit: (record: Record<string, any>) => 
 }
 
 export const describeFact = (fact: TaughtFact['fact']): string => `${fact.subject} / ${fact.relation} / ${fact.object}`;
+
+/**
+ * The facts as one teaching history: each fact's `before` row of a slot an earlier fact wrote becomes that
+ * fact's `after` row, as the engine records them (rows of slots nobody wrote before stay the "base" values).
+ */
+export function asHistory(facts: TaughtFact[]): TaughtFact[] {
+  const Dv = SHAPE.valueDim;
+  const last = new Map<number, Float32Array>();
+  return [...facts]
+    .sort((a, b) => a.id - b.id)
+    .map((fact) => {
+      const rows = Float32Array.from(fact.before.rows);
+      fact.before.slots.forEach((slot, u) => {
+        const earlier = last.get(slot);
+        if (earlier) rows.set(earlier, u * Dv);
+      });
+      fact.after.slots.forEach((slot, u) => last.set(slot, fact.after.rows.slice(u * Dv, (u + 1) * Dv)));
+      return { ...fact, before: { slots: fact.before.slots, rows } };
+    });
+}
