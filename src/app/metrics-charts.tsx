@@ -2,11 +2,12 @@
  * The live curves against facts taught: recall of the taught facts, retention on the probe subset, held-out
  * NLL. The main model's curve, and the method race's curves overlaid when a race has run.
  */
-import { memo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useMemo } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type AxisDomain } from 'recharts';
 import type { MethodName } from '../learn/learner';
 import type { MetricsPoint } from '../worker/protocol';
 import type { EngineState } from './engine-state';
+import { useStaggered } from './use-staggered';
 
 const METHOD_COLORS: Readonly<Record<MethodName, string>> = { sparse: '#1b7f4b', full: '#c0392b', lora: '#2e5fb8' };
 const METHOD_LABELS: Readonly<Record<MethodName, string>> = { sparse: 'sparse memory', full: 'full finetuning', lora: 'LoRA' };
@@ -15,6 +16,14 @@ const METHOD_LABELS: Readonly<Record<MethodName, string>> = { sparse: 'sparse me
 export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, evalSetup }: Pick<EngineState, 'points' | 'racePoints' | 'evalSetup'>) {
   const last = points[points.length - 1];
   const lastStepMs = [...points].reverse().find((p) => p.msPerStep !== null)?.msPerStep;
+  const mainSeries = useMemo<Series[]>(
+    () => [
+      { name: 'recall', key: 'recall', color: '#1b7f4b', points },
+      { name: 'retention', key: 'retention', color: '#7a4fb5', points },
+    ],
+    [points],
+  );
+  const nllSeries = useMemo<Series[]>(() => [{ name: 'NLL', key: 'nll', color: '#a86b00', points }], [points]);
   return (
     <section className="panel charts" data-testid="charts">
       <h2>Learning without forgetting</h2>
@@ -38,8 +47,8 @@ export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, e
         )}
       </p>
       <div className="chart-grid">
-        <Chart title="Recall and retention (main model)" series={[{ name: 'recall', key: 'recall', color: '#1b7f4b', points }, { name: 'retention', key: 'retention', color: '#7a4fb5', points }]} percent />
-        <Chart title="Held-out NLL, nats/token" series={[{ name: 'NLL', key: 'nll', color: '#a86b00', points }]} />
+        <Chart title="Recall and retention (main model)" series={mainSeries} percent hops={0} />
+        <Chart title="Held-out NLL, nats/token" series={nllSeries} hops={1} />
       </div>
       {racePoints.length > 0 && <RaceCharts points={racePoints} />}
     </section>
@@ -47,13 +56,18 @@ export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, e
 });
 
 function RaceCharts({ points }: { points: MetricsPoint[] }) {
-  const methods = [...new Set(points.map((p) => p.method))];
-  const byMethod = (m: MethodName) => points.filter((p) => p.method === m);
+  const byMethod = useMemo(() => {
+    const methods = [...new Set(points.map((p) => p.method))];
+    return methods.map((m) => ({ name: METHOD_LABELS[m], color: METHOD_COLORS[m], points: points.filter((p) => p.method === m) }));
+  }, [points]);
+  const recall = useMemo(() => byMethod.map((m) => ({ ...m, key: 'recall' as const })), [byMethod]);
+  const retention = useMemo(() => byMethod.map((m) => ({ ...m, key: 'retention' as const })), [byMethod]);
+  const nll = useMemo(() => byMethod.map((m) => ({ ...m, key: 'nll' as const })), [byMethod]);
   return (
     <div className="chart-grid" data-testid="race-charts">
-      <Chart title="Race: recall" series={methods.map((m) => ({ name: METHOD_LABELS[m], key: 'recall' as const, color: METHOD_COLORS[m], points: byMethod(m) }))} percent />
-      <Chart title="Race: retention" series={methods.map((m) => ({ name: METHOD_LABELS[m], key: 'retention' as const, color: METHOD_COLORS[m], points: byMethod(m) }))} percent />
-      <Chart title="Race: held-out NLL" series={methods.map((m) => ({ name: METHOD_LABELS[m], key: 'nll' as const, color: METHOD_COLORS[m], points: byMethod(m) }))} />
+      <Chart title="Race: recall" series={recall} percent hops={0} />
+      <Chart title="Race: retention" series={retention} percent hops={1} />
+      <Chart title="Race: held-out NLL" series={nll} hops={2} />
     </div>
   );
 }
@@ -65,25 +79,46 @@ interface Series {
   points: MetricsPoint[];
 }
 
-function Chart({ title, series, percent = false }: { title: string; series: Series[]; percent?: boolean }) {
+// Props recharts stores per chart are module constants: a fresh object or function on every render would make
+// each chart re-register its axes and legend in its store, one more re-render round per evaluation point.
+const MARGIN = { top: 6, right: 12, bottom: 4, left: 0 };
+const TICK = { fontSize: 11 };
+const X_LABEL = { value: 'facts taught', position: 'insideBottomRight', offset: -2, fontSize: 11 } as const;
+const X_DOMAIN: AxisDomain = [0, 'dataMax'];
+const PERCENT_DOMAIN: AxisDomain = [0, 1];
+const PADDED_DOMAIN: AxisDomain = [(min: number) => min - 0.01, (max: number) => max + 0.01];
+const percentTick = (v: number) => `${Math.round(v * 100)}%`;
+const nllTick = (v: number) => v.toFixed(3);
+const percentValue = (v: unknown) => (typeof v === 'number' ? pct(v) : String(v));
+const nllValue = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v));
+const factsLabel = (v: unknown) => `${v} facts`;
+const LEGEND_STYLE = { fontSize: 12 };
+const DOT = { r: 2 };
+
+/**
+ * Memoised so a chart re-renders only when its own series change; `hops` delays its data (use-staggered.ts)
+ * so charts updated together re-render in separate tasks.
+ */
+const Chart = memo(function Chart({ title, series: latest, percent = false, hops }: { title: string; series: Series[]; percent?: boolean; hops: number }) {
+  const series = useStaggered(latest, hops);
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
       <ResponsiveContainer width="100%" height={180}>
-        <LineChart margin={{ top: 6, right: 12, bottom: 4, left: 0 }}>
+        <LineChart margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
-          <XAxis type="number" dataKey="facts" allowDecimals={false} domain={[0, 'dataMax']} tick={{ fontSize: 11 }} label={{ value: 'facts taught', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
-          <YAxis domain={percent ? [0, 1] : [(min: number) => min - 0.01, (max: number) => max + 0.01]} tickFormatter={percent ? (v: number) => `${Math.round(v * 100)}%` : (v: number) => v.toFixed(3)} tick={{ fontSize: 11 }} width={44} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? (percent ? pct(v) : v.toFixed(3)) : String(v))} labelFormatter={(v) => `${v} facts`} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <XAxis type="number" dataKey="facts" allowDecimals={false} domain={X_DOMAIN} tick={TICK} label={X_LABEL} />
+          <YAxis domain={percent ? PERCENT_DOMAIN : PADDED_DOMAIN} tickFormatter={percent ? percentTick : nllTick} tick={TICK} width={44} />
+          <Tooltip formatter={percent ? percentValue : nllValue} labelFormatter={factsLabel} />
+          <Legend wrapperStyle={LEGEND_STYLE} />
           {series.map((s) => (
-            <Line key={s.name} name={s.name} data={s.points} dataKey={s.key} stroke={s.color} dot={{ r: 2 }} isAnimationActive={false} connectNulls />
+            <Line key={s.name} name={s.name} data={s.points} dataKey={s.key} stroke={s.color} dot={DOT} isAnimationActive={false} connectNulls />
           ))}
         </LineChart>
       </ResponsiveContainer>
     </figure>
   );
-}
+});
 
 function Figure({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
