@@ -217,9 +217,9 @@ export class Engine {
     return { before: report.undo, after, step, slots };
   }
 
-  private async readRows(slots: Int32Array): Promise<Float32Array> {
+  private async readRows(slots: Int32Array, table: tf.Tensor2D = this.model.values!): Promise<Float32Array> {
     if (slots.length === 0) return new Float32Array(0);
-    const rows = tf.tidy(() => tf.gather(this.model.values!, tf.tensor1d(slots, 'int32')));
+    const rows = tf.tidy(() => tf.gather(table, tf.tensor1d(slots, 'int32')));
     const data = (await rows.data()) as Float32Array;
     rows.dispose();
     return data;
@@ -397,7 +397,7 @@ export class Engine {
   private async loadStored(): Promise<TaughtFact[] | null> {
     if (!this.store) return null;
     const shape = { slots: nSlots(this.model.cfg), valueDim: this.model.cfg.valueDim };
-    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact);
+    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact, (slots) => this.readRows(slots, this.baseValues));
     for (const event of events) this.post(event);
     return facts;
   }

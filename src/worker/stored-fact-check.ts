@@ -43,7 +43,11 @@ const ORIGINS: readonly string[] = ['typed', 'import', ...PACK_NAMES];
 const METHODS: readonly string[] = ['sparse', 'full', 'lora'];
 
 /** Splits the stored records into the intact prefix, the damaged ones and the intact ones after a damaged one. */
-export function checkStoredFacts(records: readonly unknown[], shape: TableShape): StoredFactsCheck {
+/**
+ * `baseRows`, when given, holds the pretrained table's row of every slot the records name: a slot's first
+ * `before` row must then equal it, which catches a history whose earliest facts are missing (see RowChain).
+ */
+export function checkStoredFacts(records: readonly unknown[], shape: TableShape, baseRows?: ReadonlyMap<number, Float32Array>): StoredFactsCheck {
   const checked = records.map((record) => ({ record, problem: problemWith(record, shape) }));
   // Records are keyed by id, so a damaged id cannot be ordered: it goes first and so holds back everything.
   const idOf = (record: unknown): number => (isRecord(record) && isId(record.id) ? record.id : -Infinity);
@@ -51,7 +55,7 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape)
   const restored: TaughtFact[] = [];
   const damaged: DamagedRecord[] = [];
   const heldBack: TaughtFact[] = [];
-  const chain = new RowChain(shape.valueDim);
+  const chain = new RowChain(shape.valueDim, baseRows);
   for (const { record, problem } of checked) {
     const id = isRecord(record) && isId(record.id) ? record.id : undefined;
     const reason = problem ?? (damaged.length === 0 ? chain.problemWith(record as TaughtFact) : null);
@@ -74,17 +78,26 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape)
 class RowChain {
   private readonly last = new Map<number, { id: number; row: Uint32Array }>();
 
-  constructor(private readonly Dv: number) {}
+  constructor(
+    private readonly Dv: number,
+    private readonly baseRows?: ReadonlyMap<number, Float32Array>,
+  ) {}
 
   problemWith(fact: TaughtFact): string | null {
     const { slots, rows } = fact.before;
-    const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+    const bits = bitsOf(rows);
     for (let u = 0; u < slots.length; u++) {
-      const earlier = this.last.get(slots[u]);
-      if (!earlier) continue;
       const row = bits.subarray(u * this.Dv, (u + 1) * this.Dv);
-      if (row.some((v, i) => v !== earlier.row[i])) {
-        return `its rows before slot ${slots[u]} was written differ from what fact #${earlier.id} left there, so the records do not describe one teaching history`;
+      const earlier = this.last.get(slots[u]);
+      if (earlier) {
+        if (row.some((v, i) => v !== earlier.row[i])) {
+          return `its rows before slot ${slots[u]} was written differ from what fact #${earlier.id} left there, so the records do not describe one teaching history`;
+        }
+        continue;
+      }
+      const base = this.baseRows?.get(slots[u]);
+      if (base && row.some((v, i) => v !== bitsOf(base)[i])) {
+        return `its rows before slot ${slots[u]} was written differ from the pretrained table, and no earlier stored fact wrote that slot (a fact taught before it is missing)`;
       }
     }
     return null;
@@ -92,7 +105,7 @@ class RowChain {
 
   add(fact: TaughtFact): void {
     const { slots, rows } = fact.after;
-    const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+    const bits = bitsOf(rows);
     slots.forEach((slot, u) => this.last.set(slot, { id: fact.id, row: bits.subarray(u * this.Dv, (u + 1) * this.Dv) }));
   }
 }
@@ -164,6 +177,20 @@ export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact
 
 export const DAMAGED_FACTS_REMEDY =
   'Teach the facts named above again if you want them. To keep what was restored, export it as a patch file; to start clean, press Reset.';
+
+/** Compared as bits: -0 and 0 differ, as they do in the table. */
+function bitsOf(rows: Float32Array): Uint32Array {
+  return new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+}
+
+/** Every slot the well-formed records read before their steps: the pretrained rows checkStoredFacts needs. */
+export function slotsToCompare(records: readonly unknown[], shape: TableShape): Int32Array {
+  const slots = new Set<number>();
+  for (const record of records) {
+    if (problemWith(record, shape) === null) for (const slot of (record as TaughtFact).before.slots) slots.add(slot);
+  }
+  return Int32Array.from([...slots].sort((a, b) => a - b));
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FactStore } from '../../src/worker/fact-store';
 import { loadStoredFacts, storageFailure } from '../../src/worker/stored-facts-loader';
 import type { TaughtFact } from '../../src/worker/taught-facts';
-import { damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
 
 const SHA = 'a'.repeat(64);
 let dbCount = 0;
@@ -189,5 +189,27 @@ describe('loadStoredFacts', () => {
     expect(facts!.map((f) => f.id)).toEqual([1]);
     expect(events.map((e) => e.type)).toEqual(['error', 'error']);
     expect((events[1] as { failure: { message: string } }).failure.message).toMatch(/QuotaExceededError/);
+  });
+
+  it('compares first writes with the pretrained rows it reads, and holds back a history missing its first fact', async () => {
+    const { store } = await freshStore();
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [5, 6])]);
+    const base = baseOf(history);
+    const asked: number[][] = [];
+    const readBase = async (slots: Int32Array) => {
+      asked.push(Array.from(slots));
+      const rows = new Float32Array(slots.length * SHAPE.valueDim);
+      slots.forEach((slot, u) => rows.set(base.get(slot)!, u * SHAPE.valueDim));
+      return rows;
+    };
+    await store.put(SHA, history);
+    expect((await loadStoredFacts(store, SHA, SHAPE, describeFact, readBase)).facts!.map((f) => f.id)).toEqual([1, 2, 3]);
+    expect(asked).toEqual([[0, 1, 2, 5, 6]]);
+
+    await store.delete([1]);
+    const { facts, events } = await loadStoredFacts(store, SHA, SHAPE, describeFact, readBase);
+    expect(facts).toBeNull();
+    expect((events[0] as { failure: { message: string } }).failure.message).toMatch(/fact #2: its rows before slot 1 was written differ from the pretrained table/);
+    expect(await store.load()).toEqual({ modelSha: SHA, facts: [] });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkStoredFacts, damagedFactsMessage, problemWith } from '../../src/worker/stored-fact-check';
+import { checkStoredFacts, damagedFactsMessage, problemWith, slotsToCompare } from '../../src/worker/stored-fact-check';
 import { TaughtFacts } from '../../src/worker/taught-facts';
-import { asHistory, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
 
 const Dv = SHAPE.valueDim;
 
@@ -122,5 +122,22 @@ describe('checkStoredFacts', () => {
     const zero = damage(history[0], (r) => { r.after.rows[Dv + 2] = 0; });
     const negZero = damage(history[1], (r) => { r.before.rows[2] = -0; });
     expect(checkStoredFacts([zero, negZero], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
+  });
+
+  it('with the pretrained rows, catches a history whose first fact is missing (an undo none of whose replays was saved)', () => {
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [2, 3])]);
+    const base = baseOf(history);
+    expect(checkStoredFacts(history, SHAPE, base).restored.map((f) => f.id)).toEqual([1, 2, 3]);
+    // Without fact 1, fact 2's row of slot 1 is still the one fact 1 left: the chain alone cannot tell.
+    expect(checkStoredFacts(history.slice(1), SHAPE).damaged).toEqual([]);
+    const check = checkStoredFacts(history.slice(1), SHAPE, base);
+    expect(check.restored).toEqual([]);
+    expect(check.damaged).toEqual([{ id: 2, key: 2, reason: expect.stringMatching(/before slot 1 was written differ from the pretrained table/) }]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([3]);
+  });
+
+  it('asks for the pretrained rows of every slot the well-formed records read, once each', () => {
+    const records = [makeFact(1, [3, 0]), makeFact(2, [0, 9]), damage(makeFact(4, [12, 13]), (r) => { r.fact = null; })];
+    expect(Array.from(slotsToCompare(records, SHAPE))).toEqual([0, 3, 9]);
   });
 });

@@ -47,3 +47,15 @@ export function asHistory(facts: TaughtFact[]): TaughtFact[] {
       return { ...fact, before: { slots: fact.before.slots, rows } };
     });
 }
+
+/** The pretrained rows an honest history implies: each slot's row before its first write. */
+export function baseOf(history: readonly TaughtFact[]): Map<number, Float32Array> {
+  const Dv = SHAPE.valueDim;
+  const base = new Map<number, Float32Array>();
+  for (const fact of history) {
+    fact.before.slots.forEach((slot, u) => {
+      if (!base.has(slot)) base.set(slot, fact.before.rows.slice(u * Dv, (u + 1) * Dv));
+    });
+  }
+  return base;
+}
