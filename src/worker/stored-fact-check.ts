@@ -96,7 +96,8 @@ class RowChain {
         continue;
       }
       const base = this.baseRows?.get(slots[u]);
-      if (base && row.some((v, i) => v !== bitsOf(base)[i])) {
+      const baseBits = base && bitsOf(base);
+      if (baseBits && row.some((v, i) => v !== baseBits[i])) {
         return `its rows before slot ${slots[u]} was written differ from the pretrained table, and no earlier stored fact wrote that slot (a fact taught before it is missing)`;
       }
     }
@@ -178,9 +179,14 @@ export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact
 export const DAMAGED_FACTS_REMEDY =
   'Teach the facts named above again if you want them. To keep what was restored, export it as a patch file; to start clean, press Reset.';
 
-/** Compared as bits: -0 and 0 differ, as they do in the table. */
+/**
+ * The rows as comparable bits. Subnormals and -0 count as +0: WGSL lets a GPU flush subnormals wherever the
+ * table is copied (tensorScatterUpdate, the base copy), and such a row must not be taken for a damaged one.
+ */
 function bitsOf(rows: Float32Array): Uint32Array {
-  return new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+  const bits = Uint32Array.from(new Uint32Array(rows.buffer, rows.byteOffset, rows.length));
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0) bits[i] = 0;
+  return bits;
 }
 
 /** Every slot the well-formed records read before their steps: the pretrained rows checkStoredFacts needs. */

@@ -115,13 +115,17 @@ describe('checkStoredFacts', () => {
     expect(check.heldBack.map((f) => f.id)).toEqual([4]);
   });
 
-  it('notices a single finite value changed in storage, and a zero whose sign flipped', () => {
+  it('notices a single finite value changed in storage or a sign flipped, but not a subnormal a GPU flushed to zero', () => {
     const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2])]);
     const changed = damage(history[1], (r) => { r.before.rows[1] += 1e-3; });
     expect(checkStoredFacts([history[0], changed], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
-    const zero = damage(history[0], (r) => { r.after.rows[Dv + 2] = 0; });
-    const negZero = damage(history[1], (r) => { r.before.rows[2] = -0; });
-    expect(checkStoredFacts([zero, negZero], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
+    const flipped = damage(history[1], (r) => { r.before.rows[2] = -r.before.rows[2]; });
+    expect(checkStoredFacts([history[0], flipped], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
+    const subnormal = damage(history[0], (r) => { r.after.rows[Dv + 2] = 1e-40; });
+    const flushed = damage(history[1], (r) => { r.before.rows[2] = -0; });
+    expect(checkStoredFacts([subnormal, flushed], SHAPE).damaged).toEqual([]);
+    const tiny = damage(history[1], (r) => { r.before.rows[2] = 1e-30; });
+    expect(checkStoredFacts([subnormal, tiny], SHAPE).damaged.map((d) => d.id)).toEqual([2]);
   });
 
   it('with the pretrained rows, catches a history whose first fact is missing (an undo none of whose replays was saved)', () => {
