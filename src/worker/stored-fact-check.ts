@@ -177,7 +177,7 @@ export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact
 }
 
 export const DAMAGED_FACTS_REMEDY =
-  'Teach the facts named above again if you want them. To keep what was restored, export it as a patch file; to start clean, press Reset.';
+  'Teach again any fact that was not restored if you want it (the facts list shows those that were). To keep what was restored, export it as a patch file; to start clean, press Reset.';
 
 /**
  * The rows as comparable bits. Subnormals and -0 count as +0: WGSL lets a GPU flush subnormals wherever the
