@@ -11,7 +11,7 @@
  * it are held back and named, so the person can teach them again. The same holds for a record whose `before`
  * rows are not what the facts before it left (see RowChain): it and everything after it are held back.
  */
-import { PACK_NAMES } from '../facts/fact';
+import { PACK_NAMES, type Fact } from '../facts/fact';
 import { RELATIONS } from '../facts/relations';
 import type { RowsSnapshot } from '../learn/sparse-learner';
 import type { TaughtFact } from './taught-facts';
@@ -28,6 +28,8 @@ export interface DamagedRecord {
   readonly id: number | undefined;
   /** Its IndexedDB key (the raw `id` field, whatever it holds), to delete it by. */
   readonly key: unknown;
+  /** The fact it taught, when that part is intact. */
+  readonly fact?: Fact;
   readonly reason: string;
 }
 
@@ -59,7 +61,7 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape,
   for (const { record, problem } of checked) {
     const id = isRecord(record) && isId(record.id) ? record.id : undefined;
     const reason = problem ?? (damaged.length === 0 ? chain.problemWith(record as TaughtFact) : null);
-    if (reason !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason });
+    if (reason !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason, ...readableFact(record) });
     else if (damaged.length > 0) heldBack.push(record as TaughtFact);
     else {
       restored.push(record as TaughtFact);
@@ -115,12 +117,8 @@ class RowChain {
 export function problemWith(record: unknown, shape: TableShape): string | null {
   if (!isRecord(record)) return `not a record (${describe(record)})`;
   if (!isId(record.id)) return `id ${describe(record.id)} is not a positive integer`;
-  const fact = record.fact;
-  if (!isRecord(fact)) return `fact is ${describe(fact)}`;
-  for (const key of ['subject', 'object'] as const) {
-    if (typeof fact[key] !== 'string' || (fact[key] as string).trim() === '') return `fact ${key} is ${describe(fact[key])}, not text`;
-  }
-  if (typeof fact.relation !== 'string' || !(RELATIONS as readonly string[]).includes(fact.relation)) return `unknown relation ${describe(fact.relation)}`;
+  const factProblem = problemWithFact(record.fact);
+  if (factProblem) return factProblem;
   if (typeof record.origin !== 'string' || !ORIGINS.includes(record.origin)) return `unknown origin ${describe(record.origin)}`;
   const before = rowsProblem('before', record.before, shape);
   if (before) return before;
@@ -130,6 +128,21 @@ export function problemWith(record: unknown, shape: TableShape): string | null {
   const a = record.after as RowsSnapshot;
   if (b.slots.length !== a.slots.length || b.slots.some((slot, i) => slot !== a.slots[i])) return 'before and after rows name different slots';
   return stepProblem(record.step);
+}
+
+function problemWithFact(fact: unknown): string | null {
+  if (!isRecord(fact)) return `fact is ${describe(fact)}`;
+  for (const key of ['subject', 'object'] as const) {
+    if (typeof fact[key] !== 'string' || (fact[key] as string).trim() === '') return `fact ${key} is ${describe(fact[key])}, not text`;
+  }
+  if (typeof fact.relation !== 'string' || !(RELATIONS as readonly string[]).includes(fact.relation)) return `unknown relation ${describe(fact.relation)}`;
+  return null;
+}
+
+function readableFact(record: unknown): { fact?: Fact } {
+  if (!isRecord(record) || problemWithFact(record.fact) !== null) return {};
+  const fact = record.fact as unknown as Fact;
+  return { fact: { subject: fact.subject, relation: fact.relation, object: fact.object } };
 }
 
 function rowsProblem(name: string, snapshot: unknown, { slots: N, valueDim: Dv }: TableShape): string | null {
@@ -160,7 +173,7 @@ function stepProblem(step: unknown): string | null {
 }
 
 /** The message for the person when some records were not restored, or null when all were. */
-export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact: TaughtFact['fact']) => string): string | null {
+export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact: Fact) => string): string | null {
   const { restored, damaged, heldBack } = check;
   if (damaged.length === 0) return null;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -168,9 +181,16 @@ export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact
   let message = `${plural(damaged.length, 'stored taught fact')} ${damaged.length === 1 ? 'was' : 'were'} damaged and not restored (${first.id === undefined ? 'a record' : `fact #${first.id}`}: ${first.reason}${damaged.length > 1 ? '; and others' : ''}).`;
   message += restored.length > 0 ? ` Restored the ${plural(restored.length, 'fact')} taught before the first damaged one.` : ' No fact was taught before it, so none was restored.';
   if (heldBack.length > 0) {
-    const shown = heldBack.slice(0, 5).map((entry) => `"${describeFact(entry.fact)}"`);
-    const more = heldBack.length > shown.length ? ` and ${heldBack.length - shown.length} more` : '';
-    message += ` ${plural(heldBack.length, 'intact fact')} taught after it ${heldBack.length === 1 ? 'was' : 'were'} learned on top of the damaged one, so ${heldBack.length === 1 ? 'it was' : 'they were'} not restored either: ${shown.join(', ')}${more}.`;
+    message += ` ${plural(heldBack.length, 'intact fact')} taught after it ${heldBack.length === 1 ? 'was' : 'were'} learned on top of the damaged one, so ${heldBack.length === 1 ? 'it was' : 'they were'} not restored either.`;
+  }
+  // Named in teaching order, damaged ones too where their text survived, so the person knows what to teach again.
+  const lost = [...damaged.map((d) => ({ id: d.id ?? 0, fact: d.fact })), ...heldBack.map((e) => ({ id: e.id, fact: e.fact }))]
+    .filter((entry): entry is { id: number; fact: Fact } => entry.fact !== undefined)
+    .sort((a, b) => a.id - b.id);
+  if (lost.length > 0) {
+    const shown = lost.slice(0, 5).map((entry) => `"${describeFact(entry.fact)}"`);
+    const more = lost.length > shown.length ? ` and ${lost.length - shown.length} more` : '';
+    message += ` Not restored: ${shown.join(', ')}${more}.`;
   }
   message += ' The records not restored were removed from storage so they cannot mix with facts you teach next.';
   return message;

@@ -148,7 +148,7 @@ describe('loadStoredFacts', () => {
     const message = (first.events[0] as { failure: { message: string } }).failure.message;
     expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #3: before names slot 19; slots run from 0 to 15\)/);
     expect(message).toContain('Restored the 2 facts taught before the first damaged one.');
-    expect(message).toContain('1 intact fact taught after it was learned on top of the damaged one, so it was not restored either: "Subject4 / capital / Object4".');
+    expect(message).toContain('1 intact fact taught after it was learned on top of the damaged one, so it was not restored either. Not restored: "Subject3 / capital / Object3", "Subject4 / capital / Object4".');
     expect(idsOf((await store.load())!.facts)).toEqual([1, 2]);
     const second = await loadStoredFacts(store, SHA, SHAPE, describeFact);
     expect(second.facts!.map((f) => f.id)).toEqual([1, 2]);

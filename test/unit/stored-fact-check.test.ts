@@ -68,11 +68,11 @@ describe('checkStoredFacts', () => {
     const message = damagedFactsMessage(check, describeFact)!;
     expect(message).toMatch(/^2 stored taught facts were damaged and not restored \(fact #3: after value 0 is NaN; and others\)/);
     expect(message).toContain('Restored the 2 facts taught before the first damaged one.');
-    expect(message).toContain('2 intact facts taught after it were learned on top of the damaged one');
-    expect(message).toContain('"Subject4 / capital / Object4", "Subject6 / capital / Object6"');
+    expect(message).toContain('2 intact facts taught after it were learned on top of the damaged one, so they were not restored either.');
+    expect(message).toContain('Not restored: "Subject3 / capital / Object3", "Subject4 / capital / Object4", "Subject5 / capital / Object5", "Subject6 / capital / Object6".');
   });
 
-  it('restores nothing when the first record is damaged, and names at most five held-back facts', () => {
+  it('restores nothing when the first record is damaged, and names at most five lost facts', () => {
     const bad = damage(makeFact(1), (r) => { r.before.slots[0] = 99; r.after.slots[0] = 99; });
     const later = [2, 3, 4, 5, 6, 7, 8].map((id) => makeFact(id));
     const check = checkStoredFacts([...later, bad], SHAPE);
@@ -81,15 +81,15 @@ describe('checkStoredFacts', () => {
     const message = damagedFactsMessage(check, describeFact)!;
     expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #1: before names slot 99/);
     expect(message).toContain('none was restored');
-    expect(message).toContain('"Subject6 / capital / Object6" and 2 more.');
-    expect(message).not.toContain('Subject7');
+    expect(message).toContain('Not restored: "Subject1 / capital / Object1", "Subject2 / capital / Object2", "Subject3 / capital / Object3", "Subject4 / capital / Object4", "Subject5 / capital / Object5" and 3 more.');
+    expect(message).not.toContain('Subject6');
   });
 
   it('orders a record with an unusable id first, so it holds back everything, and keeps its raw key for deletion', () => {
     const badId = damage(makeFact(9), (r) => { r.id = 'nine'; });
     const check = checkStoredFacts([makeFact(1), badId], SHAPE);
     expect(check.restored).toEqual([]);
-    expect(check.damaged).toEqual([{ id: undefined, key: 'nine', reason: expect.stringMatching(/id "nine"/) }]);
+    expect(check.damaged).toEqual([{ id: undefined, key: 'nine', reason: expect.stringMatching(/id "nine"/), fact: makeFact(9).fact }]);
     expect(check.heldBack.map((f) => f.id)).toEqual([1]);
   });
 
@@ -111,7 +111,7 @@ describe('checkStoredFacts', () => {
     const [one, , three, four] = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [1, 3]), makeFact(4, [4, 5])]);
     const check = checkStoredFacts([one, three, four], SHAPE);
     expect(check.restored.map((f) => f.id)).toEqual([1]);
-    expect(check.damaged).toEqual([{ id: 3, key: 3, reason: expect.stringMatching(/before slot 1 was written differ from what fact #1 left there/) }]);
+    expect(check.damaged).toEqual([{ id: 3, key: 3, reason: expect.stringMatching(/before slot 1 was written differ from what fact #1 left there/), fact: three.fact }]);
     expect(check.heldBack.map((f) => f.id)).toEqual([4]);
   });
 
@@ -136,12 +136,20 @@ describe('checkStoredFacts', () => {
     expect(checkStoredFacts(history.slice(1), SHAPE).damaged).toEqual([]);
     const check = checkStoredFacts(history.slice(1), SHAPE, base);
     expect(check.restored).toEqual([]);
-    expect(check.damaged).toEqual([{ id: 2, key: 2, reason: expect.stringMatching(/before slot 1 was written differ from the pretrained table/) }]);
+    expect(check.damaged).toEqual([{ id: 2, key: 2, reason: expect.stringMatching(/before slot 1 was written differ from the pretrained table/), fact: history[1].fact }]);
     expect(check.heldBack.map((f) => f.id)).toEqual([3]);
   });
 
   it('asks for the pretrained rows of every slot the well-formed records read, once each', () => {
     const records = [makeFact(1, [3, 0]), makeFact(2, [0, 9]), damage(makeFact(4, [12, 13]), (r) => { r.fact = null; })];
     expect(Array.from(slotsToCompare(records, SHAPE))).toEqual([0, 3, 9]);
+  });
+
+  it('names a damaged fact only when its text survived', () => {
+    const check = checkStoredFacts([makeFact(1), damage(makeFact(2), (r) => { r.fact.relation = 'nope'; }), damage(makeFact(3), (r) => { r.step = null; })], SHAPE);
+    expect(check.damaged.map((d) => d.fact)).toEqual([undefined, makeFact(3).fact]);
+    const message = damagedFactsMessage(check, describeFact)!;
+    expect(message).toMatch(/^2 stored taught facts were damaged and not restored \(fact #2: unknown relation "nope"; and others\)/);
+    expect(message).toContain('Not restored: "Subject3 / capital / Object3".');
   });
 });
