@@ -44,15 +44,15 @@ export interface StoredFactsCheck {
 const ORIGINS: readonly string[] = ['typed', 'import', ...PACK_NAMES];
 const METHODS: readonly string[] = ['sparse', 'full', 'lora'];
 
-/** Splits the stored records into the intact prefix, the damaged ones and the intact ones after a damaged one. */
 /**
+ * Splits the stored records into the intact prefix, the damaged ones and the intact ones after a damaged one.
  * `baseRows`, when given, holds the pretrained table's row of every slot the records name: a slot's first
  * `before` row must then equal it, which catches a history whose earliest facts are missing (see RowChain).
  */
 export function checkStoredFacts(records: readonly unknown[], shape: TableShape, baseRows?: ReadonlyMap<number, Float32Array>): StoredFactsCheck {
   const checked = records.map((record) => ({ record, problem: problemWith(record, shape) }));
   // Records are keyed by id, so a damaged id cannot be ordered: it goes first and so holds back everything.
-  const idOf = (record: unknown): number => (isRecord(record) && isId(record.id) ? record.id : -Infinity);
+  const idOf = (record: unknown): number => (isRecord(record) && isId(record.id) ? record.id : 0);
   checked.sort((a, b) => idOf(a.record) - idOf(b.record));
   const restored: TaughtFact[] = [];
   const damaged: DamagedRecord[] = [];
