@@ -26,7 +26,8 @@ const APP = '?backend=wasm&eval_every=1&probe=48';
 beforeAll(async () => {
   ({ server, url } = await startAppServer());
   opened = await openApp(url + APP);
-  // Main-thread tasks longer than 50 ms, recorded by the page itself (issue 6 item 8 asks for none over 100 ms).
+  // Main-thread tasks longer than 50 ms, recorded by the page itself and logged: on the dev server's React development
+  // build they say little; stream-responsive.test.ts asserts issue 6 item 8 (none over 100 ms) on the production build.
   await opened.page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];
@@ -135,7 +136,7 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     const points = await page.locator('.recharts-line-dots').first().locator('circle').count();
     expect(points).toBeGreaterThan(2);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    console.log(`main-thread tasks over 50 ms while streaming: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
+    console.log(`dev server: main-thread tasks over 50 ms while streaming: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
     await screenshot(page, 'flow-6-streamed');
   });
 
