@@ -29,7 +29,8 @@ export function paretoSvg(points: readonly Point[], title: string): string {
   const right = 190;
   const top = 40;
   const bottom = 50;
-  const maxDrop = Math.max(0.1, ...points.map((p) => p.retention_drop)) * 1.05;
+  // Round the axis up to a multiple of 10% so the five ticks land on round percentages.
+  const maxDrop = Math.max(0.1, Math.ceil(Math.max(...points.map((p) => p.retention_drop)) * 10) / 10);
   const x = (drop: number) => left + (Math.max(0, drop) / maxDrop) * (W - left - right);
   const y = (recall: number) => top + (1 - recall) * (H - top - bottom);
   const parts: string[] = [];
