@@ -3,7 +3,9 @@
  * tensor count and backend bytes every `--every` facts, the least-squares slope of both over the stream (per
  * 100 facts), errors, and recall / retention at the end.
  *
- *   npm run soak -- [--n 1000] [--every 100] [--backend wasm|cpu] [--probe 240]
+ *   npm run soak -- [--n 1000] [--every 100] [--backend wasm|cpu] [--probe 240] [--t 500] [--lr 5] [--steps 2]
+ *
+ * t, lr and steps default to the `sparse` method's defaults (src/learn/methods.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { buildTeachingBatch } from '../src/learn/teaching-batch';
 import { SparseMemoryLearner } from '../src/learn/sparse-learner';
+import { methodSpec } from '../src/learn/methods';
 import { TeachHistory } from '../src/learn/teach-history';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
@@ -27,6 +30,9 @@ const { values: args } = parseArgs({
     every: { type: 'string', default: '100' },
     backend: { type: 'string', default: 'wasm' },
     probe: { type: 'string', default: '240' },
+    t: { type: 'string' },
+    lr: { type: 'string' },
+    steps: { type: 'string' },
   },
 });
 
@@ -53,7 +59,10 @@ async function main() {
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const model = EngramModel.fromCheckpoint(ckpt);
   const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
-  const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10 });
+  const defaults = methodSpec('sparse').defaults;
+  const settings = { t: Number(args.t ?? defaults.t), lr: Number(args.lr ?? defaults.lr), steps: Number(args.steps ?? defaults.steps) };
+  const learner = new SparseMemoryLearner(model, background, settings);
+  console.log(`soak: ${learner.label}, ${n} facts, backend ${tf.getBackend()}`);
   const history = new TeachHistory(learner, (fact) => buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 }));
   // All pack facts (890), cycled with a new shuffle each pass when n exceeds them.
   const pool = PACK_NAMES.flatMap((name) => readFileSync(`public/data/packs/${name}.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact));
