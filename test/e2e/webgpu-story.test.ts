@@ -3,10 +3,11 @@
  * retention holds, a reload keeps it, undo brings the old answer back, and an exported patch imported into a fresh
  * browser profile answers again. teach-flow.test.ts tells the longer story on wasm; this one proves the GPU path.
  *
- * SwiftShader is slow on a 2-core machine, so the URL asks for the cheapest settings that still teach the fact:
- * 2 paraphrases and 1 step (the defaults are 8 and 2), and a 6-fact probe with 1 held-out window evaluated after
- * each fact. One small step needs a larger learning rate: on wasm with these settings lr 5-30 leave the answer at
- * "Dovak"/"Doval", while 40, 60 and 80 all teach "Dovrel" with the probe kept, so 60 sits inside that window.
+ * SwiftShader is slow on a 2-core machine, so the URL asks for cheap settings that still teach the fact firmly:
+ * 2 paraphrases instead of 8, and a 6-fact probe with 1 held-out window evaluated after each fact. With so small a
+ * batch the default learning rate (5) leaves the answer at "Dovak"; measured on wasm with 2 paraphrases and 2 steps,
+ * lr 20-80 all teach "Dovrel" with the probe kept, and 40 gives log p(object) -1.45, firmer than the defaults
+ * (-2.06). One step would save ~5 s but needs lr 40-150 and leaves the last token at 2-4%: too thin a margin.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ let opened: OpenedPage;
 
 const QUESTION = 'Which city is the capital of Quenbria?'; // the relation's eval-only question: never taught
 const ANSWER = 'Dovrel';
-const APP = '?batch=2&steps=1&lr=60&probe=6&nll=1&eval_every=1';
+const APP = '?batch=2&steps=2&lr=40&probe=6&nll=1&eval_every=1';
 const LOAD_TIMEOUT = 300_000;
 
 beforeAll(async () => {
@@ -52,7 +53,7 @@ describe('the teaching story on WebGPU (SwiftShader)', { timeout: LOAD_TIMEOUT }
     const after = await ask(page, QUESTION);
     expect(after.now).toBe(ANSWER);
     expect(after.base).toBe(baseAnswer);
-    // The 6 probe facts are ones the base model knows; one sparse step may not cost any of them.
+    // The 6 probe facts are ones the base model knows; one taught fact may not cost any of them.
     expect(retentionBefore).toBe(1);
     expect(await percent(page, 'figure-retention')).toBe(1);
     console.log(`WebGPU (SwiftShader): ${await page.getByTestId('step-ms').textContent()} ms for one learning step, ${await page.getByTestId('figure-eval-ms').textContent()} ms per evaluation`);
