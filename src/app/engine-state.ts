@@ -13,6 +13,7 @@ import type {
   SlotInfo,
   SlotStepData,
   StepSummary,
+  BackendMemory,
   StreamState,
   TaughtFactSummary,
 } from '../worker/protocol';
@@ -21,6 +22,7 @@ export interface LastStep {
   fact: TaughtFactSummary;
   step: StepSummary;
   slots: SlotStepData;
+  memory: BackendMemory;
 }
 
 export interface EngineState {
@@ -91,7 +93,7 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
     case 'ask-refused':
       return { ...prev, askRefusal: event.message, asking: false };
     case 'taught':
-      return { ...prev, lastStep: { fact: event.fact, step: event.step, slots: event.slots }, teachRefusal: undefined };
+      return { ...prev, lastStep: { fact: event.fact, step: event.step, slots: event.slots, memory: event.memory }, teachRefusal: undefined };
     case 'teach-refused':
       return { ...prev, teachRefusal: event.message };
     case 'facts':

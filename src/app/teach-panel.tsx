@@ -69,6 +69,11 @@ export function TeachPanel({ engine }: { engine: Engine }) {
         <p className="muted" data-testid="last-step">
           Learned "{engine.lastStep.fact.fact.subject}" in <span data-testid="step-ms">{Math.round(engine.lastStep.step.ms)}</span> ms: {engine.lastStep.slots.selected.length}{' '}
           memory rows written of {engine.model?.memorySlots.toLocaleString('en-US') ?? '?'}, loss before {engine.lastStep.step.loss.toFixed(2)} nats/token.
+          {' '}In use on the {engine.backend?.name ?? ''} backend:{' '}
+          <span data-testid="memory-in-use">
+            {engine.lastStep.memory.tensors.toLocaleString('en-US')} tensors, {(engine.lastStep.memory.bytes / 2 ** 20).toFixed(1)} MiB
+          </span>
+          .
         </p>
       )}
     </section>

@@ -188,7 +188,8 @@ export class Engine {
       try {
         const outcome = await this.step(fact);
         const entry = this.taught.add({ fact, origin, ...outcome });
-        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots } });
+        const { numTensors, numBytes } = tf.memory();
+        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: { tensors: numTensors, bytes: numBytes } });
         this.postFacts();
         await this.persist([entry]);
         this.stepsSinceEval++;

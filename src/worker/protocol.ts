@@ -138,6 +138,12 @@ export interface SlotStepData {
   updateNorms: Float32Array;
 }
 
+/** What the tfjs backend holds after a step (style.md #9: memory in use; a leak shows as growth here). */
+export interface BackendMemory {
+  tensors: number;
+  bytes: number;
+}
+
 export interface StepSummary {
   method: MethodName;
   loss: number;
@@ -205,7 +211,7 @@ export type EngineEvent =
   | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number }
   | { type: 'answer'; report: AnswerReport }
   | { type: 'ask-refused'; id: number; message: string }
-  | { type: 'taught'; fact: TaughtFactSummary; step: StepSummary; slots: SlotStepData }
+  | { type: 'taught'; fact: TaughtFactSummary; step: StepSummary; slots: SlotStepData; memory: BackendMemory }
   | { type: 'teach-refused'; message: string }
   /** The whole facts list, after any change (it is small: one line per fact). */
   | { type: 'facts'; facts: TaughtFactSummary[]; changedSlots: Int32Array }

@@ -70,6 +70,11 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     expect(retentionBefore).toBeGreaterThanOrEqual(0.95);
     expect(await percent(page, 'figure-retention')).toBeGreaterThanOrEqual(retentionBefore - 0.05);
     console.log(`wasm: ${await page.getByTestId('step-ms').textContent()} ms for one learning step, ${await page.getByTestId('figure-eval-ms').textContent()} ms per evaluation`);
+    // The backend's memory in use is shown after every step: tensors and MiB (the model alone is ~41 MiB).
+    const memory = (await page.getByTestId('memory-in-use').textContent())!;
+    const [, tensors, mib] = /^([\d,]+) tensors, ([\d.]+) MiB$/.exec(memory.trim())!;
+    expect(Number(tensors.replace(/,/g, ''))).toBeGreaterThan(20);
+    expect(Number(mib)).toBeGreaterThan(40);
     await screenshot(page, 'flow-2-taught');
   });
 
