@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW } from './adamw';
 import { allFinite } from './all-finite';
-import { NonFiniteStepError } from './learner';
+import { NonFiniteStepError, type MethodName, type StepReport } from './learner';
+import { targetMask } from './next-token-loss';
+import type { TeachingBatch } from './teaching-batch';
 
 /** Where the trained tensors live: the model's parameters, or a learner's adapters. */
 export interface TensorStore {
@@ -60,4 +62,30 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps:
   const now = store.current();
   for (const [name, tensor] of atStart) if (now.get(name) !== tensor) tensor.dispose();
   return firstLoss;
+}
+
+/**
+ * One fact taught by `steps` AdamW steps (the baselines' teach()): the batch goes to the backend once, the
+ * gradients function gets it as [B, T] tokens and a [B*T, V] target mask, and the report is the common one.
+ */
+export async function teachByAdamW(
+  method: MethodName,
+  batch: TeachingBatch,
+  vocabSize: number,
+  store: TensorStore,
+  optimizer: AdamW,
+  steps: number,
+  paramsTouched: number,
+  gradients: (tokens: tf.Tensor2D, mask: tf.Tensor2D) => Promise<Gradients>,
+): Promise<StepReport> {
+  const started = performance.now();
+  const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+  const mask = targetMask(batch, vocabSize);
+  let firstLoss: number;
+  try {
+    firstLoss = await runAdamWSteps(store, optimizer, steps, () => gradients(tokens, mask));
+  } finally {
+    tf.dispose([tokens, mask]);
+  }
+  return { method, loss: firstLoss / Math.max(1, batch.numTargets), steps, paramsTouched, ms: performance.now() - started };
 }

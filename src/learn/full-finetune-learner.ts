@@ -16,9 +16,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { sparseRowGradient } from '../model/memory-layer';
 import { AdamW } from './adamw';
-import { runAdamWSteps, type Gradients, type TensorStore } from './adamw-steps';
+import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
-import { summedNextTokenLoss, targetMask } from './next-token-loss';
+import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
 
 export interface FullFinetuneSettings {
@@ -54,24 +54,11 @@ export class FullFinetuneLearner implements Learner {
   }
 
   async teach(batch: TeachingBatch): Promise<StepReport> {
-    const started = performance.now();
     const model = this.model;
-    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
-    const mask = targetMask(batch, model.cfg.vocabSize);
     const store: TensorStore = { current: () => model.parameters(), replace: (name, tensor) => model.setParameter(name, tensor) };
-    let firstLoss: number;
-    try {
-      firstLoss = await runAdamWSteps(store, this.optimizer, this.settings.steps, () => this.gradients(tokens, mask));
-    } finally {
-      tf.dispose([tokens, mask]);
-    }
-    return {
-      method: 'full',
-      loss: firstLoss / Math.max(1, batch.numTargets),
-      steps: this.settings.steps,
-      paramsTouched: this.parameterCount,
-      ms: performance.now() - started,
-    };
+    return teachByAdamW('full', batch, model.cfg.vocabSize, store, this.optimizer, this.settings.steps, this.parameterCount, (tokens, mask) =>
+      this.gradients(tokens, mask),
+    );
   }
 
   dispose(): void {

@@ -14,9 +14,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearAdapters } from '../model/linear';
 import type { EngramModel } from '../model/transformer';
 import { AdamW } from './adamw';
-import { runAdamWSteps, type Gradients, type TensorStore } from './adamw-steps';
+import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
-import { summedNextTokenLoss, targetMask } from './next-token-loss';
+import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
 
 export interface LoraSettings {
@@ -88,9 +88,6 @@ export class LoraLearner implements Learner, LinearAdapters {
   }
 
   async teach(batch: TeachingBatch): Promise<StepReport> {
-    const started = performance.now();
-    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
-    const mask = targetMask(batch, this.model.cfg.vocabSize);
     const store: TensorStore = {
       current: () => new Map(this.adapterTensors),
       replace: (name, tensor) => {
@@ -99,19 +96,9 @@ export class LoraLearner implements Learner, LinearAdapters {
         return old;
       },
     };
-    let firstLoss: number;
-    try {
-      firstLoss = await runAdamWSteps(store, this.optimizer, this.settings.steps, () => this.gradients(tokens, mask));
-    } finally {
-      tf.dispose([tokens, mask]);
-    }
-    return {
-      method: 'lora',
-      loss: firstLoss / Math.max(1, batch.numTargets),
-      steps: this.settings.steps,
-      paramsTouched: this.parameterCount,
-      ms: performance.now() - started,
-    };
+    return teachByAdamW('lora', batch, this.model.cfg.vocabSize, store, this.optimizer, this.settings.steps, this.parameterCount, (tokens, mask) =>
+      this.gradients(tokens, mask),
+    );
   }
 
   /** Takes the adapters out of the model (it is the base model again) and frees them and the moments. */
