@@ -15,6 +15,7 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { EngramModel } from '../src/model/transformer';
+import { backgroundOf } from '../src/learn/tfidf';
 
 /** The app's default teaching batch (src/worker/settings.ts). */
 const PARAPHRASES = 8;
@@ -36,7 +37,7 @@ export async function benchTeach(kernels: TfMemoryKernels, timedFacts: number): 
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const pack = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PackFact);
   if (pack.length < timedFacts + 1) throw new Error(`bench: the invented pack has ${pack.length} facts, ${timedFacts + 1} needed`);
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const { t, lr, steps } = methodSpec('sparse').defaults;
   const settings: SparseSettings = { t: t!, lr: lr!, steps };
   const model = EngramModel.fromCheckpoint(ckpt);

@@ -27,6 +27,7 @@ import { directorySource } from '../src/model/checkpoint-node';
 import { loadTokenizer, type EngramTokenizer } from '../src/model/tokenizer';
 import { EngramModel } from '../src/model/transformer';
 import type { Fact } from '../src/facts/fact';
+import { backgroundOf } from '../src/learn/tfidf';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -137,7 +138,7 @@ async function main() {
 /** ms per fact, warm, the three learners interleaved so they share the machine's load alike. */
 async function timing(ckpt: Checkpoint, tok: EngramTokenizer, pack: PackFact[]): Promise<void> {
   const steps = settings.steps[0];
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const make: [string, (m: EngramModel) => Learner][] = [
     ['sparse t=500 lr=10', (m) => new SparseMemoryLearner(m, background, { t: 500, lr: 10, steps })],
     [`full lr=${settings.fullLr}`, (m) => new FullFinetuneLearner(m, { lr: settings.fullLr, steps })],

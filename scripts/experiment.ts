@@ -33,6 +33,7 @@ import { heldoutWindows } from '../src/eval/heldout-nll';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
+import { backgroundOf } from '../src/learn/tfidf';
 
 const { values: args } = parseArgs({
   options: {
@@ -231,7 +232,7 @@ async function main() {
   const started = Date.now();
   const ckpt = await loadCheckpoint(directorySource(args.model!));
   const tok = loadTokenizer(readFileSync(`${args.model}/tokenizer.json`, 'utf8'));
-  const background = ckpt.backgroundDf ? { df: Uint32Array.from(ckpt.backgroundDf), numBatches: ckpt.manifest.background!.batches } : null;
+  const background = backgroundOf(ckpt);
   const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
   const probe = probeSubset(parseRetentionProbe(readFileSync('public/data/retention-probe.jsonl', 'utf8')), int('probe', args.probe));
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);

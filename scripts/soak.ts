@@ -23,6 +23,7 @@ import { TeachHistory } from '../src/learn/teach-history';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
+import { backgroundOf } from '../src/learn/tfidf';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,7 +59,7 @@ async function main() {
   const ckpt = await loadCheckpoint(directorySource('public/model'));
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const model = EngramModel.fromCheckpoint(ckpt);
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const defaults = methodSpec('sparse').defaults;
   const settings = { t: Number(args.t ?? defaults.t), lr: Number(args.lr ?? defaults.lr), steps: Number(args.steps ?? defaults.steps) };
   const learner = new SparseMemoryLearner(model, background, settings);

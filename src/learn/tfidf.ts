@@ -4,6 +4,7 @@
  * c = reads of slot i in this fact's batch (pad tokens excluded), df = number of background batches that read
  * slot i at least once, |B| = number of background batches. Slots every batch reads (hubs, df = |B|) score 0.
  */
+import type { Checkpoint } from '../model/checkpoint';
 
 export interface BackgroundStats {
   /** df(i) for every slot: in how many background batches slot i was read at least once. [N] */
@@ -13,6 +14,13 @@ export interface BackgroundStats {
 }
 
 export type Ranking = 'tfidf' | 'tf';
+
+/** The background statistics shipped inside a checkpoint (export.py writes df and |B|), or null if it has none. */
+export function backgroundOf(checkpoint: Pick<Checkpoint, 'backgroundDf' | 'manifest'>): BackgroundStats | null {
+  const { backgroundDf, manifest } = checkpoint;
+  if (!backgroundDf || !manifest.background) return null;
+  return { df: Uint32Array.from(backgroundDf), numBatches: manifest.background.batches };
+}
 
 export function tfidfScores(counts: Uint32Array, background: BackgroundStats, ranking: Ranking = 'tfidf'): Float64Array {
   if (counts.length !== background.df.length) {

@@ -10,6 +10,7 @@ import { scoreAnswers } from '../../src/model/answers';
 import { buildTeachingBatch, evalProbes } from '../../src/learn/teaching-batch';
 import { createLearner, type MethodId } from '../../src/learn/methods';
 import type { Fact } from '../../src/facts/fact';
+import { backgroundOf } from '../../src/learn/tfidf';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -34,7 +35,7 @@ describe.each(['sparse-tf', 'sparse-all', 'sparse-stream', 'sparse-adamw'] as Me
   it('raises the answer log-probability of a taught invented fact on the eval-only question', async () => {
     const model = EngramModel.fromCheckpoint(ckpt);
     try {
-      const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+      const background = backgroundOf(ckpt);
       const learner = createLearner(method, model, background);
       const before = await answerLogprob(model);
       const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 }));

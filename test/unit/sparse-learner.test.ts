@@ -10,6 +10,7 @@ import { scoreAnswers } from '../../src/model/answers';
 import { buildTeachingBatch, evalProbes } from '../../src/learn/teaching-batch';
 import { restoreRows, SparseMemoryLearner, type RowsSnapshot, type SparseStepReport } from '../../src/learn/sparse-learner';
 import type { PackFact } from '../../src/facts/fact';
+import { backgroundOf } from '../../src/learn/tfidf';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const probe = evalProbes(fact, tok).filter((p) => p.templateId.endsWith('/q-eval'));
   valuesBefore = Float32Array.from(await model.values!.data());
   logprobBefore = (await scoreAnswers(model, probe))[0].logprob;
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10 });
   report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 }));
   undo = report.undo;

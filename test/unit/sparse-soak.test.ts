@@ -10,6 +10,7 @@ import { buildTeachingBatch } from '../../src/learn/teaching-batch';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { NonFiniteStepError } from '../../src/learn/learner';
 import type { Fact } from '../../src/facts/fact';
+import { backgroundOf } from '../../src/learn/tfidf';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -27,7 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => model?.dispose());
 
-const background = () => ({ df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches });
+const background = () => backgroundOf(ckpt);
 const batchOf = (fact: Fact) => buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 });
 
 describe('a short soak of the sparse learner (the long one is npm run soak)', () => {

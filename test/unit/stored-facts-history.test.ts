@@ -17,6 +17,7 @@ import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import type { Fact } from '../../src/facts/fact';
 import { checkStoredFacts, slotsToCompare } from '../../src/worker/stored-fact-check';
 import { TaughtFacts, type TaughtFact } from '../../src/worker/taught-facts';
+import { backgroundOf } from '../../src/learn/tfidf';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -51,7 +52,7 @@ async function readRows(model: EngramModel, slots: Int32Array): Promise<Float32A
 
 /** One learning step recorded as engine.ts step() records it. */
 function stepper(model: EngramModel) {
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10 });
   return async (fact: Fact) => {
     const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 }));

@@ -10,6 +10,7 @@ import { buildTeachingBatch } from '../../src/learn/teaching-batch';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { TeachHistory } from '../../src/learn/teach-history';
 import type { Fact } from '../../src/facts/fact';
+import { backgroundOf } from '../../src/learn/tfidf';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -28,7 +29,7 @@ beforeAll(async () => {
 
 function freshHistory(): { model: EngramModel; history: TeachHistory } {
   const model = EngramModel.fromCheckpoint(ckpt);
-  const background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  const background = backgroundOf(ckpt);
   const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10 });
   return { model, history: new TeachHistory(learner, (fact) => buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 })) };
 }
