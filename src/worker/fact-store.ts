@@ -71,7 +71,7 @@ export class FactStore {
 
 /** Only the fields worth keeping (structured clone would copy any extra the entry picks up). */
 function plain(fact: TaughtFact): TaughtFact {
-  return { id: fact.id, fact: fact.fact, origin: fact.origin, before: fact.before, after: fact.after, step: fact.step };
+  return { id: fact.id, prev: fact.prev, fact: fact.fact, origin: fact.origin, before: fact.before, after: fact.after, step: fact.step };
 }
 
 function request<T>(req: IDBRequest<T>): Promise<T> {

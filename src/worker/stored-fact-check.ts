@@ -9,7 +9,8 @@
  * table no sequence of teaching produced, and undoing them would write back rows that hold the damaged fact.
  * Only the intact prefix (the facts before the first damaged one) is therefore restored; the intact facts after
  * it are held back and named, so the person can teach them again. The same holds for a record whose `before`
- * rows are not what the facts before it left (see RowChain): it and everything after it are held back.
+ * rows are not what the facts before it left (see RowChain), or whose named predecessor is not the fact restored
+ * before it (a save that failed): it and everything after it are held back.
  */
 import { PACK_NAMES, type Fact } from '../facts/fact';
 import { RELATIONS } from '../facts/relations';
@@ -60,7 +61,7 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape,
   const chain = new RowChain(shape.valueDim, baseRows);
   for (const { record, problem } of checked) {
     const id = isRecord(record) && isId(record.id) ? record.id : undefined;
-    const reason = problem ?? (damaged.length === 0 ? chain.problemWith(record as TaughtFact) : null);
+    const reason = problem ?? (damaged.length === 0 ? (missingPredecessor(record as TaughtFact, restored.at(-1)) ?? chain.problemWith(record as TaughtFact)) : null);
     if (reason !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason, ...readableFact(record) });
     else if (damaged.length > 0) heldBack.push(record as TaughtFact);
     else {
@@ -69,6 +70,20 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape,
     }
   }
   return { restored, damaged, heldBack };
+}
+
+/**
+ * A record names the fact taught just before it (`prev`); the one restored before it must be that fact. When it
+ * is not, a fact in between is missing: its save failed (the page said so at the time) or the page closed first.
+ * The rows chain below catches that only when a later fact read a slot the missing one wrote. Records written
+ * before `prev` existed have none and are not checked this way.
+ */
+function missingPredecessor(record: TaughtFact, previous: TaughtFact | undefined): string | null {
+  if (record.prev === undefined) return null;
+  const expected = previous?.id ?? 0;
+  if (record.prev === expected) return null;
+  if (record.prev === 0) return `it was the first fact taught, but fact #${expected} is stored before it`;
+  return `fact #${record.prev}, taught just before it, is missing from storage (its save failed or the page closed first)`;
 }
 
 /**
@@ -119,6 +134,9 @@ export function problemWith(record: unknown, shape: TableShape): string | null {
   if (!isId(record.id)) return `id ${describe(record.id)} is not a positive integer`;
   const factProblem = problemWithFact(record.fact);
   if (factProblem) return factProblem;
+  if (record.prev !== undefined && !(Number.isInteger(record.prev) && (record.prev as number) >= 0 && (record.prev as number) < record.id)) {
+    return `the fact before it is given as ${describe(record.prev)}, not an earlier id`;
+  }
   if (typeof record.origin !== 'string' || !ORIGINS.includes(record.origin)) return `unknown origin ${describe(record.origin)}`;
   const before = rowsProblem('before', record.before, shape);
   if (before) return before;

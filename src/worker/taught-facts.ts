@@ -16,6 +16,11 @@ import type { StepSummary, TaughtFactSummary } from './protocol';
 
 export interface TaughtFact {
   readonly id: number;
+  /**
+   * The id of the fact taught just before this one in the history (0 for the first). Stored with the record, so
+   * a reload notices a fact whose save failed even when no later fact shares a slot with it.
+   */
+  prev: number;
   readonly fact: Fact;
   readonly origin: TaughtFactSummary['origin'];
   before: RowsSnapshot;
@@ -44,17 +49,17 @@ export class TaughtFacts {
     return this.list.find((entry) => entry.id === id);
   }
 
-  add(entry: Omit<TaughtFact, 'id'> & { id?: number }): TaughtFact {
+  add(entry: Omit<TaughtFact, 'id' | 'prev'> & { id?: number }): TaughtFact {
     const id = entry.id ?? this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
-    const full: TaughtFact = { ...entry, id };
+    const full: TaughtFact = { ...entry, id, prev: this.list.at(-1)?.id ?? 0 };
     this.list.push(full);
     return full;
   }
 
   /**
-   * Undoes fact `id` on `model`. Returns the later facts that were replayed (their rows changed), so the
-   * caller can persist them. Throws if the fact is unknown.
+   * Undoes fact `id` on `model`. Returns the later facts that were replayed (their rows changed, and the first
+   * one's `prev`), so the caller can persist them. Throws if the fact is unknown.
    */
   async undo(model: EngramModel, id: number, reteach: Reteach): Promise<TaughtFact[]> {
     const index = this.list.findIndex((entry) => entry.id === id);
@@ -62,6 +67,7 @@ export class TaughtFacts {
     const later = this.list.slice(index + 1);
     for (let j = this.list.length - 1; j >= index; j--) restoreRows(model, this.list[j].before);
     this.list.splice(index, 1);
+    if (later.length > 0) later[0].prev = index > 0 ? this.list[index - 1].id : 0;
     for (const entry of later) {
       const again = await reteach(entry);
       entry.before = again.before;

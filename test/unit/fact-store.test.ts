@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FactStore } from '../../src/worker/fact-store';
 import { loadStoredFacts, storageFailure } from '../../src/worker/stored-facts-loader';
 import type { TaughtFact } from '../../src/worker/taught-facts';
-import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE, withoutPrev } from './stored-fact-fixtures';
 
 const SHA = 'a'.repeat(64);
 let dbCount = 0;
@@ -193,7 +193,8 @@ describe('loadStoredFacts', () => {
 
   it('compares first writes with the pretrained rows it reads, and holds back a history missing its first fact', async () => {
     const { store } = await freshStore();
-    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [5, 6])]);
+    // Records as written before `prev` existed, so only the pretrained rows can reveal the missing first fact.
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [5, 6])]).map(withoutPrev);
     const base = baseOf(history);
     const asked: number[][] = [];
     const readBase = async (slots: Int32Array) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkStoredFacts, damagedFactsMessage, problemWith, slotsToCompare } from '../../src/worker/stored-fact-check';
 import { TaughtFacts } from '../../src/worker/taught-facts';
-import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE } from './stored-fact-fixtures';
+import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE, withoutPrev } from './stored-fact-fixtures';
 
 const Dv = SHAPE.valueDim;
 
@@ -106,9 +106,31 @@ describe('checkStoredFacts', () => {
     expect(checkStoredFacts(history, SHAPE).restored.map((f) => f.id)).toEqual([1, 2, 3, 4]);
   });
 
+  it('holds back everything from a fact whose named predecessor is missing, even when no later fact shares its slots', () => {
+    // Fact 2's save failed (the page said so) and the person went on teaching.
+    const [one, , three, four] = asHistory([makeFact(1, [0, 1]), makeFact(2, [2, 3]), makeFact(3, [4, 5]), makeFact(4, [6, 7])]);
+    const check = checkStoredFacts([one, three, four], SHAPE);
+    expect(check.restored.map((f) => f.id)).toEqual([1]);
+    expect(check.damaged).toEqual([{ id: 3, key: 3, reason: 'fact #2, taught just before it, is missing from storage (its save failed or the page closed first)', fact: three.fact }]);
+    expect(check.heldBack.map((f) => f.id)).toEqual([4]);
+    // The first fact missing: the second claims fact 1 before it, but nothing is restored before it.
+    expect(checkStoredFacts([three, four].map((f) => ({ ...f, prev: f.id === 3 ? 2 : 3 })), SHAPE).damaged.map((d) => d.id)).toEqual([3]);
+    // A record claiming to be the first while another is stored before it.
+    expect(checkStoredFacts([one, { ...three, prev: 0 }], SHAPE).damaged[0].reason).toBe('it was the first fact taught, but fact #1 is stored before it');
+    // Without `prev` (records of earlier builds) the same gap goes unnoticed: the rows share no slot.
+    expect(checkStoredFacts([one, three, four].map(withoutPrev), SHAPE).damaged).toEqual([]);
+  });
+
+  it('refuses a predecessor that is not an earlier id', () => {
+    for (const prev of [-1, 1.5, '2', 3, 7]) {
+      expect(problemWith({ ...makeFact(3), prev }, SHAPE)).toBe(`the fact before it is given as ${typeof prev === 'string' ? `"${prev}"` : prev}, not an earlier id`);
+    }
+  });
+
   it('holds back a fact whose rows before its step are not what the earlier facts left', () => {
-    // An undo of fact 2 deleted it, but the page closed before fact 3, replayed without it, was saved.
-    const [one, , three, four] = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [1, 3]), makeFact(4, [4, 5])]);
+    // An undo of fact 2 deleted it, but the page closed before fact 3, replayed without it, was saved. With
+    // `prev` the gap itself shows (above); the rows chain catches it for older records too.
+    const [one, , three, four] = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [1, 3]), makeFact(4, [4, 5])]).map(withoutPrev);
     const check = checkStoredFacts([one, three, four], SHAPE);
     expect(check.restored.map((f) => f.id)).toEqual([1]);
     expect(check.damaged).toEqual([{ id: 3, key: 3, reason: expect.stringMatching(/before slot 1 was written differ from what fact #1 left there/), fact: three.fact }]);
@@ -129,7 +151,7 @@ describe('checkStoredFacts', () => {
   });
 
   it('with the pretrained rows, catches a history whose first fact is missing (an undo none of whose replays was saved)', () => {
-    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [2, 3])]);
+    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [2, 3])]).map(withoutPrev);
     const base = baseOf(history);
     expect(checkStoredFacts(history, SHAPE, base).restored.map((f) => f.id)).toEqual([1, 2, 3]);
     // Without fact 1, fact 2's row of slot 1 is still the one fact 1 left: the chain alone cannot tell.

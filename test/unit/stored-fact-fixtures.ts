@@ -3,7 +3,10 @@ import type { TaughtFact } from '../../src/worker/taught-facts';
 
 export const SHAPE = { slots: 16, valueDim: 4 } as const;
 
-/** A well-formed record; its rows are distinct per id so a mixed-up replay would show. */
+/**
+ * A well-formed record; its rows are distinct per id so a mixed-up replay would show. It names fact id - 1 as
+ * the one taught before it, as in a history without undos.
+ */
 export function makeFact(id: number, slots: number[] = [id % SHAPE.slots, (id + 5) % SHAPE.slots]): TaughtFact {
   const Dv = SHAPE.valueDim;
   const s = Int32Array.from(slots);
@@ -11,12 +14,19 @@ export function makeFact(id: number, slots: number[] = [id % SHAPE.slots, (id + 
   const after = Float32Array.from({ length: s.length * Dv }, (_, i) => -(id * 100 + i) - 0.5);
   return {
     id,
+    prev: id - 1,
     fact: { subject: `Subject${id}`, relation: 'capital', object: `Object${id}` },
     origin: 'typed',
     before: { slots: s, rows: before },
     after: { slots: Int32Array.from(s), rows: after },
     step: { method: 'sparse', loss: 1.25, ms: 12, paramsTouched: s.length * Dv },
   };
+}
+
+/** The record as builds before `prev` wrote it: only the rows chain can tell whether facts before it are missing. */
+export function withoutPrev(fact: TaughtFact): TaughtFact {
+  const { prev: _prev, ...rest } = fact;
+  return rest as TaughtFact;
 }
 
 /** A deep copy of a record with `edit` applied, as a loosely typed object (storage can hold anything). */

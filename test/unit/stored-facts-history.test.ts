@@ -63,7 +63,7 @@ function stepper(model: EngramModel) {
 
 /** What IndexedDB would hand back: a structured clone of each record as FactStore.put writes it. */
 function stored(entries: readonly TaughtFact[]): unknown[] {
-  return entries.map((e) => structuredClone({ id: e.id, fact: e.fact, origin: e.origin, before: e.before, after: e.after, step: e.step }));
+  return entries.map((e) => structuredClone({ id: e.id, prev: e.prev, fact: e.fact, origin: e.origin, before: e.before, after: e.after, step: e.step }));
 }
 
 /** The pretrained rows of every slot the records read, as the engine hands them to the check. */
@@ -105,6 +105,10 @@ describe('stored facts from the real learner', () => {
     expect(unsaved.restored).toEqual([]);
     expect(unsaved.damaged.map((d) => d.id)).toEqual([2]);
     expect(unsaved.heldBack.map((f) => f.id)).toEqual([3]);
+    // Fact 2 still names fact 1 as the one before it, so the gap shows without the pretrained rows too; after
+    // the undo it names none (it is the first), which is why the saved history above passed.
+    expect(checkStoredFacts(unsavedRecords, shape).damaged.map((d) => d.reason)).toEqual([expect.stringMatching(/fact #1, taught just before it, is missing/)]);
+    expect(taught.entries.map((e) => e.prev)).toEqual([0, 2]);
 
     const again = new TaughtFacts();
     for (const entry of afterUndo.restored) again.add(entry);
