@@ -23,6 +23,7 @@ import { TeachHistory } from '../src/learn/teach-history';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
+import { slope } from './least-squares';
 import { backgroundOf } from '../src/learn/tfidf';
 
 const { values: args } = parseArgs({
@@ -36,20 +37,6 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
   },
 });
-
-/** Least-squares slope of y against x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den > 0 ? num / den : 0;
-}
 
 async function main() {
   const n = Number(args.n);

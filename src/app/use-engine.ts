@@ -1,7 +1,7 @@
 /** React hook over the engine worker: state from engine-state.ts, and one function per command. */
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import type { Fact, PackName } from '../facts/fact';
-import type { EngineCommand, LearnSettings } from '../worker/protocol';
+import type { EngineCommand, LearnSettings, MetricsPoint, StreamState } from '../worker/protocol';
 import { startEngine, type EngineClient } from './engine-client';
 import { INITIAL_STATE, reduce, type EngineState } from './engine-state';
 import { backendPreference, evalSizeFromUrl } from './url-state';
@@ -37,11 +37,11 @@ export function useEngine(initialSettings: LearnSettings): Engine {
       settings: settingsAtStart.current,
       evalSize: evalSizeFromUrl(location.search),
     });
-    // Test hook (issue 7 item 4), only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would.
-    if (new URLSearchParams(location.search).get('test_hooks') === '1') {
-      (window as unknown as { engramTestHooks: object }).engramTestHooks = { loseDevice: () => engine.send({ type: 'lose-device' }) };
-    }
+    // Test hooks, only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would (issue 7 item 4),
+    // and counters a long run reads without scraping the page (scripts/soak-browser.ts).
+    const unwatch = new URLSearchParams(location.search).get('test_hooks') === '1' ? installTestHooks(engine) : undefined;
     return () => {
+      unwatch?.();
       unsubscribe();
       engine.terminate();
     };
@@ -71,6 +71,30 @@ export function useEngine(initialSettings: LearnSettings): Engine {
     [send, ask],
   );
   return { ...state, ...actions };
+}
+
+/** What `window.engramTestHooks.seen` holds: counts and the latest figures, from the engine's events. */
+export interface TestHookCounters {
+  taught: number;
+  refused: number;
+  failures: string[];
+  memory: { tensors: number; bytes: number } | null;
+  metrics: MetricsPoint[];
+  stream: StreamState | null;
+}
+
+function installTestHooks(engine: EngineClient): () => void {
+  const seen: TestHookCounters = { taught: 0, refused: 0, failures: [], memory: null, metrics: [], stream: null };
+  (window as unknown as { engramTestHooks: object }).engramTestHooks = { loseDevice: () => engine.send({ type: 'lose-device' }), seen };
+  return engine.subscribe((event) => {
+    if (event.type === 'taught') {
+      seen.taught++;
+      seen.memory = event.memory;
+    } else if (event.type === 'teach-refused') seen.refused++;
+    else if (event.type === 'error') seen.failures.push(event.failure.message);
+    else if (event.type === 'metrics' && event.point.run === 'main') seen.metrics.push(event.point);
+    else if (event.type === 'stream') seen.stream = event.state;
+  });
 }
 
 function download(bytes: ArrayBuffer, fileName: string): void {

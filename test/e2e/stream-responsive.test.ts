@@ -13,8 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProduction, servePreview } from '../../scripts/production-build';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 import { screenshot } from './app-harness';
 import { waitReady } from './page-helpers';
@@ -31,16 +32,9 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'engram-responsive-'));
-  // Vitest sets NODE_ENV=test, and Vite keeps a NODE_ENV it finds: the bundle would carry React's development
-  // build, several times slower. Build what `npm run build` ships.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ mode: 'production', build: { outDir, emptyOutDir: true, sourcemap: false }, logLevel: 'error' });
-  } finally {
-    process.env.NODE_ENV = nodeEnv;
-  }
-  server = await preview({ build: { outDir }, preview: { host: '127.0.0.1', port: 0, open: false }, logLevel: 'error' });
+  await buildProduction(outDir);
+  let url: string;
+  ({ server, url } = await servePreview(outDir));
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
@@ -52,7 +46,7 @@ beforeAll(async () => {
     w.longTasks = [];
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(`${server.resolvedUrls!.local[0]}?backend=wasm&eval_every=1&probe=48`);
+  await page.goto(`${url}?backend=wasm&eval_every=1&probe=48`);
 }, 180_000);
 
 afterAll(async () => {
