@@ -2,22 +2,35 @@
  * Every taught fact with its current recall, exact undo of any one, export of the selected ones as a patch
  * file, import of such a file, and reset to the pretrained model.
  */
-import { useState } from 'react';
+import { memo, useCallback, useState } from 'react';
 import { RELATION_INFO } from '../facts/relations';
+import type { TaughtFactSummary } from '../worker/protocol';
 import type { Engine } from './use-engine';
+
+const SHOWN_AT_FIRST = 100;
 
 export function FactsList({ engine }: { engine: Engine }) {
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const { facts } = engine;
   const live = new Set(facts.map((f) => f.id));
   const chosen = [...selected].filter((id) => live.has(id));
-  const toggle = (id: number) =>
-    setSelected((prev) => {
-      const next = new Set(prev);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const [showAll, setShowAll] = useState(false);
+  const toggle = useCallback(
+    (id: number) =>
+      setSelected((prev) => {
+        const next = new Set(prev);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const { send } = engine;
+  const undo = useCallback((factId: number) => send({ type: 'undo', factId }), [send]);
+  // Newest first; a long stream shows its latest facts until asked for all (a table of 1,000 rows costs layout
+  // on every update).
+  const newestFirst = [...facts].reverse();
+  const shown = showAll ? newestFirst : newestFirst.slice(0, SHOWN_AT_FIRST);
   const allChosen = facts.length > 0 && chosen.length === facts.length;
   return (
     <section className="panel facts" data-testid="facts-list">
@@ -75,32 +88,61 @@ export function FactsList({ engine }: { engine: Engine }) {
             </tr>
           </thead>
           <tbody>
-            {[...facts].reverse().map((f) => (
-              <tr key={f.id} data-testid="fact-row" data-fact-id={f.id}>
-                <td>
-                  <input type="checkbox" aria-label={`Select fact ${f.id}`} checked={selected.has(f.id)} onChange={() => toggle(f.id)} />
-                </td>
-                <td className="muted">{f.id}</td>
-                <td>
-                  <span data-testid="fact-text">
-                    {f.fact.subject} <span className="muted">· {RELATION_INFO[f.fact.relation].label} ·</span> {f.fact.object}
-                  </span>
-                  {f.origin !== 'typed' && <span className="origin"> {f.origin}</span>}
-                </td>
-                <td data-testid="fact-recall" title={f.logprob !== undefined ? `log p(object) = ${f.logprob.toFixed(2)}` : undefined}>
-                  {f.recalled === undefined ? <span className="muted">not yet measured</span> : f.recalled ? <span className="ok">recalled</span> : <span className="bad">missed</span>}
-                </td>
-                <td className="muted">{f.rows}</td>
-                <td>
-                  <button type="button" onClick={() => engine.send({ type: 'undo', factId: f.id })} data-testid="undo-button">
-                    Undo
-                  </button>
-                </td>
-              </tr>
+            {shown.map((f) => (
+              <FactRow key={f.id} fact={f} selected={selected.has(f.id)} onToggle={toggle} onUndo={undo} />
             ))}
           </tbody>
         </table>
       )}
+      {facts.length > SHOWN_AT_FIRST && (
+        <button type="button" className="link" onClick={() => setShowAll(!showAll)} data-testid="show-all-facts">
+          {showAll ? `Show the latest ${SHOWN_AT_FIRST} only` : `Show all ${facts.length.toLocaleString('en-US')} facts`}
+        </button>
+      )}
     </section>
   );
 }
+
+/**
+ * One fact's row. Every list update from the worker carries new objects, so rows are compared by what they
+ * show: after each taught fact only the new row (and any whose recall changed) renders again.
+ */
+const FactRow = memo(
+  function FactRow({ fact: f, selected, onToggle, onUndo }: { fact: TaughtFactSummary; selected: boolean; onToggle(id: number): void; onUndo(id: number): void }) {
+    return (
+      <tr data-testid="fact-row" data-fact-id={f.id}>
+        <td>
+          <input type="checkbox" aria-label={`Select fact ${f.id}`} checked={selected} onChange={() => onToggle(f.id)} />
+        </td>
+        <td className="muted">{f.id}</td>
+        <td>
+          <span data-testid="fact-text">
+            {f.fact.subject} <span className="muted">· {RELATION_INFO[f.fact.relation].label} ·</span> {f.fact.object}
+          </span>
+          {f.origin !== 'typed' && <span className="origin"> {f.origin}</span>}
+        </td>
+        <td data-testid="fact-recall" title={f.logprob !== undefined ? `log p(object) = ${f.logprob.toFixed(2)}` : undefined}>
+          {f.recalled === undefined ? <span className="muted">not yet measured</span> : f.recalled ? <span className="ok">recalled</span> : <span className="bad">missed</span>}
+        </td>
+        <td className="muted">{f.rows}</td>
+        <td>
+          <button type="button" onClick={() => onUndo(f.id)} data-testid="undo-button">
+            Undo
+          </button>
+        </td>
+      </tr>
+    );
+  },
+  (a, b) =>
+    a.selected === b.selected &&
+    a.onToggle === b.onToggle &&
+    a.onUndo === b.onUndo &&
+    a.fact.id === b.fact.id &&
+    a.fact.recalled === b.fact.recalled &&
+    a.fact.logprob === b.fact.logprob &&
+    a.fact.rows === b.fact.rows &&
+    a.fact.origin === b.fact.origin &&
+    a.fact.fact.subject === b.fact.fact.subject &&
+    a.fact.fact.relation === b.fact.fact.relation &&
+    a.fact.fact.object === b.fact.fact.object,
+);

@@ -215,7 +215,7 @@ export class Engine {
       scores: Float32Array.from(report.scores!),
       updateNorms: report.updateNorms!,
     };
-    return { before: report.undo, after, step, slots };
+    return { after, step, slots };
   }
 
   private async readRows(slots: Int32Array, table: tf.Tensor2D = this.model.values!): Promise<Float32Array> {
@@ -237,16 +237,16 @@ export class Engine {
   undo(factId: number): Promise<void> {
     return this.work('Undoing', async () => {
       if (!this.taught.find(factId)) return this.post({ type: 'notice', message: `Fact #${factId} is not taught (any more); nothing to undo.` });
-      const replayed = await this.taught.undo(this.model, factId, async (entry) => {
+      const reteach = async (entry: TaughtFact) => {
         if (entry.origin === 'import') {
           // An imported fact is its rows, not a learning step: apply them again.
-          const before = { slots: entry.after.slots, rows: await this.readRows(entry.after.slots) };
           writeRows(this.model, entry.after.slots, entry.after.rows);
-          return { before, after: entry.after, step: entry.step };
+          return { after: entry.after, step: entry.step };
         }
-        const { before, after, step } = await this.step(entry.fact);
-        return { before, after, step };
-      });
+        const { after, step } = await this.step(entry.fact);
+        return { after, step };
+      };
+      const replayed = await this.taught.undo(this.model, factId, reteach, (slots) => this.readRows(slots, this.baseValues));
       await this.unpersist([factId]);
       await this.persist(replayed);
       this.trimPoints();
@@ -398,7 +398,7 @@ export class Engine {
   private async loadStored(): Promise<TaughtFact[] | null> {
     if (!this.store) return null;
     const shape = { slots: nSlots(this.model.cfg), valueDim: this.model.cfg.valueDim };
-    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact, (slots) => this.readRows(slots, this.baseValues));
+    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact);
     for (const event of events) this.post(event);
     return facts;
   }
@@ -477,11 +477,10 @@ export class Engine {
         const slots = Int32Array.from(pf.slots);
         const rows = new Float32Array(slots.length * Dv);
         slots.forEach((slot, u) => rows.set(patch.values.subarray(index.get(slot)! * Dv, (index.get(slot)! + 1) * Dv), u * Dv));
-        const before = { slots, rows: await this.readRows(slots) };
         writeRows(this.model, slots, rows);
         const fact = { subject: pf.subject, relation: pf.relation, object: pf.object };
         const step: StepSummary = { method: 'sparse', loss: NaN, ms: 0, paramsTouched: slots.length * Dv };
-        entries.push(this.taught.add({ fact, origin: 'import', before, after: { slots, rows }, step }));
+        entries.push(this.taught.add({ fact, origin: 'import', after: { slots, rows }, step }));
       }
       await this.persist(entries);
       this.post({ type: 'imported', facts: entries.length, rows: patch.slots.length, fileName });

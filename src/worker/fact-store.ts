@@ -1,9 +1,11 @@
 /**
  * Taught facts kept in IndexedDB across reloads (and across a lost GPU device): one record per fact with the
- * rows its step overwrote and the values it left, keyed by fact id, plus which checkpoint they belong to.
+ * values its step left in the rows it wrote and their checksum, keyed by fact id, plus which checkpoint they
+ * belong to. (Records of earlier builds also hold the rows the step overwrote; they are read and ignored.)
  * Records are written when a fact is taught or replayed and deleted when it is undone, so a reload never
  * rewrites the whole history. A failing database is reported, never fatal: the app keeps working in memory.
  */
+import { rowsChecksum } from './rows-checksum';
 import type { TaughtFact } from './taught-facts';
 
 const DB_VERSION = 1;
@@ -69,9 +71,12 @@ export class FactStore {
   }
 }
 
+/** What one stored record holds: a taught fact and the checksum of its rows (src/worker/rows-checksum.ts). */
+export type StoredFact = Pick<TaughtFact, 'id' | 'prev' | 'fact' | 'origin' | 'after' | 'step'> & { checksum: number };
+
 /** Only the fields worth keeping (structured clone would copy any extra the entry picks up). */
-function plain(fact: TaughtFact): TaughtFact {
-  return { id: fact.id, prev: fact.prev, fact: fact.fact, origin: fact.origin, before: fact.before, after: fact.after, step: fact.step };
+function plain(fact: TaughtFact): StoredFact {
+  return { id: fact.id, prev: fact.prev, fact: fact.fact, origin: fact.origin, after: fact.after, checksum: rowsChecksum(fact.after), step: fact.step };
 }
 
 function request<T>(req: IDBRequest<T>): Promise<T> {

@@ -2,19 +2,20 @@
  * Checks the taught facts read back from IndexedDB before any of their rows touch the model. Storage can hand
  * back anything: a record written by an older build, a half-written one, a disk or extension that damaged it.
  * Writing such rows would corrupt the memory table silently, so every record is checked against the model's
- * shape (N slots, Dv value width) and the fields a fact needs.
+ * shape (N slots, Dv value width), the fields a fact needs, and the checksum of its rows.
  *
- * Dependency order: a fact's step read the table every earlier fact left, so the `before` and `after` rows of
- * every fact taught after a damaged one were computed on top of it. Replaying them without it would give a
- * table no sequence of teaching produced, and undoing them would write back rows that hold the damaged fact.
- * Only the intact prefix (the facts before the first damaged one) is therefore restored; the intact facts after
- * it are held back and named, so the person can teach them again. The same holds for a record whose `before`
- * rows are not what the facts before it left (see RowChain), or whose named predecessor is not the fact restored
- * before it (a save that failed): it and everything after it are held back.
+ * Dependency order: a fact's step read the table every earlier fact left, so the rows of every fact taught after
+ * a damaged or missing one were computed on top of it. Replaying them without it would give a table no sequence
+ * of teaching produced, and undoing them would write back rows that hold the damaged fact. Only the intact
+ * prefix (the facts before the first damaged one) is therefore restored; the intact facts after it are held
+ * back and named, so the person can teach them again. The same holds for a record whose named predecessor
+ * (`prev`) is not the fact restored before it, which is how a failed save or an undo whose replayed facts were
+ * not all saved shows: it and everything after it are held back.
  */
 import { PACK_NAMES, type Fact } from '../facts/fact';
 import { RELATIONS } from '../facts/relations';
 import type { RowsSnapshot } from '../learn/sparse-learner';
+import { rowsChecksum } from './rows-checksum';
 import type { TaughtFact } from './taught-facts';
 
 export interface TableShape {
@@ -45,12 +46,8 @@ export interface StoredFactsCheck {
 const ORIGINS: readonly string[] = ['typed', 'import', ...PACK_NAMES];
 const METHODS: readonly string[] = ['sparse', 'full', 'lora'];
 
-/**
- * Splits the stored records into the intact prefix, the damaged ones and the intact ones after a damaged one.
- * `baseRows`, when given, holds the pretrained table's row of every slot the records name: a slot's first
- * `before` row must then equal it, which catches a history whose earliest facts are missing (see RowChain).
- */
-export function checkStoredFacts(records: readonly unknown[], shape: TableShape, baseRows?: ReadonlyMap<number, Float32Array>): StoredFactsCheck {
+/** Splits the stored records into the intact prefix, the damaged ones and the intact ones after a damaged one. */
+export function checkStoredFacts(records: readonly unknown[], shape: TableShape): StoredFactsCheck {
   const checked = records.map((record) => ({ record, problem: problemWith(record, shape) }));
   // Records are keyed by id, so a damaged id cannot be ordered: it goes first and so holds back everything.
   const idOf = (record: unknown): number => (isRecord(record) && isId(record.id) ? record.id : 0);
@@ -58,16 +55,12 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape,
   const restored: TaughtFact[] = [];
   const damaged: DamagedRecord[] = [];
   const heldBack: TaughtFact[] = [];
-  const chain = new RowChain(shape.valueDim, baseRows);
   for (const { record, problem } of checked) {
     const id = isRecord(record) && isId(record.id) ? record.id : undefined;
-    const reason = problem ?? (damaged.length === 0 ? (missingPredecessor(record as TaughtFact, restored.at(-1)) ?? chain.problemWith(record as TaughtFact)) : null);
+    const reason = problem ?? (damaged.length === 0 ? missingPredecessor(record as TaughtFact, restored.at(-1)) : null);
     if (reason !== null) damaged.push({ id, key: isRecord(record) ? record.id : undefined, reason, ...readableFact(record) });
     else if (damaged.length > 0) heldBack.push(record as TaughtFact);
-    else {
-      restored.push(record as TaughtFact);
-      chain.add(record as TaughtFact);
-    }
+    else restored.push(record as TaughtFact);
   }
   return { restored, damaged, heldBack };
 }
@@ -75,8 +68,7 @@ export function checkStoredFacts(records: readonly unknown[], shape: TableShape,
 /**
  * A record names the fact taught just before it (`prev`); the one restored before it must be that fact. When it
  * is not, a fact in between is missing: its save failed (the page said so at the time) or the page closed first.
- * The rows chain below catches that only when a later fact read a slot the missing one wrote. Records written
- * before `prev` existed have none and are not checked this way.
+ * Records written before `prev` existed have none and are not checked this way.
  */
 function missingPredecessor(record: TaughtFact, previous: TaughtFact | undefined): string | null {
   if (record.prev === undefined) return null;
@@ -84,48 +76,6 @@ function missingPredecessor(record: TaughtFact, previous: TaughtFact | undefined
   if (record.prev === expected) return null;
   if (record.prev === 0) return `it was the first fact taught, but fact #${expected} is stored before it`;
   return `fact #${record.prev}, taught just before it, is missing from storage (its save failed or the page closed first)`;
-}
-
-/**
- * A fact's `before` row of a slot is what the table held when it was taught: bit for bit the `after` row of the
- * last earlier fact that wrote the slot (both are host copies of the table). A record that disagrees belongs to
- * another history: an undo whose replayed facts were not all saved (the page closed, or a put failed between
- * the delete and the puts), or a value changed in storage that is still finite.
- */
-class RowChain {
-  private readonly last = new Map<number, { id: number; row: Uint32Array }>();
-
-  constructor(
-    private readonly Dv: number,
-    private readonly baseRows?: ReadonlyMap<number, Float32Array>,
-  ) {}
-
-  problemWith(fact: TaughtFact): string | null {
-    const { slots, rows } = fact.before;
-    const bits = bitsOf(rows);
-    for (let u = 0; u < slots.length; u++) {
-      const row = bits.subarray(u * this.Dv, (u + 1) * this.Dv);
-      const earlier = this.last.get(slots[u]);
-      if (earlier) {
-        if (row.some((v, i) => v !== earlier.row[i])) {
-          return `its rows before slot ${slots[u]} was written differ from what fact #${earlier.id} left there, so the records do not describe one teaching history`;
-        }
-        continue;
-      }
-      const base = this.baseRows?.get(slots[u]);
-      const baseBits = base && bitsOf(base);
-      if (baseBits && row.some((v, i) => v !== baseBits[i])) {
-        return `its rows before slot ${slots[u]} was written differ from the pretrained table, and no earlier stored fact wrote that slot (a fact taught before it is missing)`;
-      }
-    }
-    return null;
-  }
-
-  add(fact: TaughtFact): void {
-    const { slots, rows } = fact.after;
-    const bits = bitsOf(rows);
-    slots.forEach((slot, u) => this.last.set(slot, { id: fact.id, row: bits.subarray(u * this.Dv, (u + 1) * this.Dv) }));
-  }
 }
 
 /** What is wrong with one stored record, or null when it is safe to replay. */
@@ -138,13 +88,13 @@ export function problemWith(record: unknown, shape: TableShape): string | null {
     return `the fact before it is given as ${describe(record.prev)}, not an earlier id`;
   }
   if (typeof record.origin !== 'string' || !ORIGINS.includes(record.origin)) return `unknown origin ${describe(record.origin)}`;
-  const before = rowsProblem('before', record.before, shape);
-  if (before) return before;
   const after = rowsProblem('after', record.after, shape);
   if (after) return after;
-  const b = record.before as RowsSnapshot;
-  const a = record.after as RowsSnapshot;
-  if (b.slots.length !== a.slots.length || b.slots.some((slot, i) => slot !== a.slots[i])) return 'before and after rows name different slots';
+  // Records of builds before the checksum have none; their rows pass on the checks above alone.
+  if (record.checksum !== undefined) {
+    if (!Number.isInteger(record.checksum) || (record.checksum as number) < 0 || (record.checksum as number) >= 2 ** 32) return `checksum ${describe(record.checksum)} is not a 32-bit number`;
+    if (rowsChecksum(record.after as RowsSnapshot) !== record.checksum) return 'its rows do not match their checksum (they changed in storage)';
+  }
   return stepProblem(record.step);
 }
 
@@ -216,25 +166,6 @@ export function damagedFactsMessage(check: StoredFactsCheck, describeFact: (fact
 
 export const DAMAGED_FACTS_REMEDY =
   'Teach again any fact that was not restored if you want it (the facts list shows those that were). To keep what was restored, export it as a patch file; to start clean, press Reset.';
-
-/**
- * The rows as comparable bits. Subnormals and -0 count as +0: WGSL lets a GPU flush subnormals wherever the
- * table is copied (tensorScatterUpdate, the base copy), and such a row must not be taken for a damaged one.
- */
-function bitsOf(rows: Float32Array): Uint32Array {
-  const bits = Uint32Array.from(new Uint32Array(rows.buffer, rows.byteOffset, rows.length));
-  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0) bits[i] = 0;
-  return bits;
-}
-
-/** Every slot the well-formed records read before their steps: the pretrained rows checkStoredFacts needs. */
-export function slotsToCompare(records: readonly unknown[], shape: TableShape): Int32Array {
-  const slots = new Set<number>();
-  for (const record of records) {
-    if (problemWith(record, shape) === null) for (const slot of (record as TaughtFact).before.slots) slots.add(slot);
-  }
-  return Int32Array.from([...slots].sort((a, b) => a - b));
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

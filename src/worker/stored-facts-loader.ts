@@ -8,7 +8,7 @@
 import type { Fact } from '../facts/fact';
 import type { StoredFacts } from './fact-store';
 import type { EngineEvent, EngineFailure } from './protocol';
-import { checkStoredFacts, damagedFactsMessage, DAMAGED_FACTS_REMEDY, slotsToCompare, type TableShape } from './stored-fact-check';
+import { checkStoredFacts, damagedFactsMessage, DAMAGED_FACTS_REMEDY, type TableShape } from './stored-fact-check';
 import type { TaughtFact } from './taught-facts';
 
 /** The part of FactStore the loader needs. */
@@ -29,8 +29,6 @@ export async function loadStoredFacts(
   modelSha: string,
   shape: TableShape,
   describeFact: (fact: Fact) => string,
-  /** The pretrained table's rows of these slots, [slots, Dv]; without it first writes are not compared. */
-  readBaseRows?: (slots: Int32Array) => Promise<Float32Array>,
 ): Promise<LoadedFacts> {
   const events: EngineEvent[] = [];
   let stored: StoredFacts | null;
@@ -49,14 +47,7 @@ export async function loadStoredFacts(
     await store.clear().catch((error) => events.push({ type: 'error', failure: storageFailure(error) }));
     return { facts: null, events };
   }
-  let baseRows: Map<number, Float32Array> | undefined;
-  if (readBaseRows) {
-    const slots = slotsToCompare(stored.facts, shape);
-    const rows = await readBaseRows(slots);
-    const Dv = shape.valueDim;
-    baseRows = new Map(Array.from(slots, (slot, u) => [slot, rows.subarray(u * Dv, (u + 1) * Dv)]));
-  }
-  const check = checkStoredFacts(stored.facts, shape, baseRows);
+  const check = checkStoredFacts(stored.facts, shape);
   const message = damagedFactsMessage(check, describeFact);
   if (message) {
     events.push({ type: 'error', failure: { kind: 'storage', message, remedy: DAMAGED_FACTS_REMEDY } });

@@ -1,16 +1,18 @@
 /**
- * The taught facts of the main (sparse) model, in teaching order, each with the rows its step overwrote
- * (`before`) and the values it left (`after`). That is enough to:
- *  - undo any fact exactly, as src/learn/teach-history.ts does: restore every later fact's `before` newest
- *    first, then this fact's, so the table is bit-identical to the moment before it was taught, then replay the
- *    later facts (a step is a pure function of the table and the fact, so the result is bit-identical to never
- *    having taught it). TeachHistory itself cannot be used here: it keeps no `after` rows and cannot be
- *    rebuilt from storage after a reload;
- *  - rebuild the table after a reload or a lost GPU device: write every fact's `after` rows in order;
+ * The taught facts of the main (sparse) model, in teaching order, each with the values its step left in the rows
+ * it wrote (`after`). The rows a step overwrote are not kept: they are the `after` rows of the last earlier fact
+ * that wrote each slot, or the pretrained row where none did, so keeping them too would double the memory and
+ * storage a fact costs (2 x t x Dv x 4 bytes: 512 KB at t 500) for nothing. The list is enough to:
+ *  - undo any fact exactly, as src/learn/teach-history.ts does: put back, in every slot this fact or a later one
+ *    wrote, the row the table held just before this fact (the table is then bit-identical to that moment), then
+ *    teach the later facts again (a step is a pure function of the table and the fact, so the result is
+ *    bit-identical to never having taught it). TeachHistory itself keeps the overwritten rows instead, which
+ *    cannot be rebuilt from storage after a reload;
+ *  - rebuild the table after a reload or a lost GPU device: the last `after` row of every written slot;
  *  - export a patch of some facts: their `after` rows.
  */
 import type { Fact } from '../facts/fact';
-import { restoreRows, writeRows, type RowsSnapshot } from '../learn/sparse-learner';
+import { writeRows, type RowsSnapshot } from '../learn/sparse-learner';
 import type { EngramModel } from '../model/transformer';
 import type { StepSummary, TaughtFactSummary } from './protocol';
 
@@ -23,7 +25,6 @@ export interface TaughtFact {
   prev: number;
   readonly fact: Fact;
   readonly origin: TaughtFactSummary['origin'];
-  before: RowsSnapshot;
   after: RowsSnapshot;
   step: StepSummary;
   recalled?: boolean;
@@ -31,7 +32,10 @@ export interface TaughtFact {
 }
 
 /** Teaches a later fact again during an undo (a learning step, or re-applying an imported patch's rows). */
-export type Reteach = (entry: TaughtFact) => Promise<{ before: RowsSnapshot; after: RowsSnapshot; step: StepSummary }>;
+export type Reteach = (entry: TaughtFact) => Promise<{ after: RowsSnapshot; step: StepSummary }>;
+
+/** The pretrained table's rows of `slots`, [slots, Dv]. */
+export type ReadBaseRows = (slots: Int32Array) => Promise<Float32Array>;
 
 export class TaughtFacts {
   private readonly list: TaughtFact[] = [];
@@ -52,7 +56,9 @@ export class TaughtFacts {
   add(entry: Omit<TaughtFact, 'id' | 'prev'> & { id?: number }): TaughtFact {
     const id = entry.id ?? this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
-    const full: TaughtFact = { ...entry, id, prev: this.list.at(-1)?.id ?? 0 };
+    // Field by field: a record read from storage may carry more (the overwritten rows older builds kept).
+    const { fact, origin, after, step, recalled, logprob } = entry;
+    const full: TaughtFact = { id, prev: this.list.at(-1)?.id ?? 0, fact, origin, after, step, recalled, logprob };
     this.list.push(full);
     return full;
   }
@@ -61,25 +67,67 @@ export class TaughtFacts {
    * Undoes fact `id` on `model`. Returns the later facts that were replayed (their rows changed, and the first
    * one's `prev`), so the caller can persist them. Throws if the fact is unknown.
    */
-  async undo(model: EngramModel, id: number, reteach: Reteach): Promise<TaughtFact[]> {
+  async undo(model: EngramModel, id: number, reteach: Reteach, readBaseRows: ReadBaseRows): Promise<TaughtFact[]> {
     const index = this.list.findIndex((entry) => entry.id === id);
     if (index < 0) throw new Error(`no taught fact with id ${id}`);
+    const rewind = await this.rowsBefore(index, model.cfg.valueDim, readBaseRows);
+    writeRows(model, rewind.slots, rewind.rows);
     const later = this.list.slice(index + 1);
-    for (let j = this.list.length - 1; j >= index; j--) restoreRows(model, this.list[j].before);
     this.list.splice(index, 1);
     if (later.length > 0) later[0].prev = index > 0 ? this.list[index - 1].id : 0;
     for (const entry of later) {
       const again = await reteach(entry);
-      entry.before = again.before;
       entry.after = again.after;
       entry.step = again.step;
     }
     return later;
   }
 
-  /** Writes every fact's rows in teaching order: the table the facts left, from the base table. */
+  /**
+   * What the table held, just before the fact at `index` was taught, in every slot that fact or a later one
+   * wrote: the `after` row of the last earlier fact that wrote the slot, else the pretrained row.
+   */
+  async rowsBefore(index: number, Dv: number, readBaseRows: ReadBaseRows): Promise<RowsSnapshot> {
+    const written = new Set<number>();
+    for (let j = index; j < this.list.length; j++) for (const slot of this.list[j].after.slots) written.add(slot);
+    const slots = Int32Array.from(written).sort();
+    const rows = new Float32Array(slots.length * Dv);
+    const position = new Map(Array.from(slots, (slot, u) => [slot, u]));
+    const fromEarlier = new Set<number>();
+    for (let j = index - 1; j >= 0 && fromEarlier.size < slots.length; j--) {
+      const { slots: theirs, rows: theirRows } = this.list[j].after;
+      theirs.forEach((slot, v) => {
+        const u = position.get(slot);
+        if (u === undefined || fromEarlier.has(slot)) return;
+        rows.set(theirRows.subarray(v * Dv, (v + 1) * Dv), u * Dv);
+        fromEarlier.add(slot);
+      });
+    }
+    const fromBase = slots.filter((slot) => !fromEarlier.has(slot));
+    if (fromBase.length > 0) {
+      const base = await readBaseRows(fromBase);
+      fromBase.forEach((slot, b) => rows.set(base.subarray(b * Dv, (b + 1) * Dv), position.get(slot)! * Dv));
+    }
+    return { slots, rows };
+  }
+
+  /**
+   * The table the facts left, from the base table: every written slot's last `after` row, in one write (a write
+   * per fact would copy the whole table once per fact on the reference path).
+   */
   replayRows(model: EngramModel): void {
-    for (const entry of this.list) writeRows(model, entry.after.slots, entry.after.rows);
+    const { slots, rows } = this.lastRows(model.cfg.valueDim);
+    writeRows(model, slots, rows);
+  }
+
+  /** Every slot any fact wrote, with the row the last of them left. */
+  lastRows(Dv: number): RowsSnapshot {
+    const last = new Map<number, Float32Array>();
+    for (const { after } of this.list) after.slots.forEach((slot, u) => last.set(slot, after.rows.subarray(u * Dv, (u + 1) * Dv)));
+    const slots = Int32Array.from(last.keys()).sort();
+    const rows = new Float32Array(slots.length * Dv);
+    slots.forEach((slot, u) => rows.set(last.get(slot)!, u * Dv));
+    return { slots, rows };
   }
 
   clear(): void {
@@ -90,7 +138,7 @@ export class TaughtFacts {
   changedSlots(): Map<number, number[]> {
     const map = new Map<number, number[]>();
     for (const entry of this.list) {
-      for (const slot of entry.before.slots) {
+      for (const slot of entry.after.slots) {
         const ids = map.get(slot);
         if (ids) ids.push(entry.id);
         else map.set(slot, [entry.id]);
@@ -106,7 +154,7 @@ export class TaughtFacts {
       origin: entry.origin,
       recalled: entry.recalled,
       logprob: entry.logprob,
-      rows: entry.before.slots.length,
+      rows: entry.after.slots.length,
       ms: entry.step.ms,
     };
   }

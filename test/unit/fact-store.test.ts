@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FactStore } from '../../src/worker/fact-store';
 import { loadStoredFacts, storageFailure } from '../../src/worker/stored-facts-loader';
 import type { TaughtFact } from '../../src/worker/taught-facts';
-import { asHistory, baseOf, damage, describeFact, makeFact, SHAPE, withoutPrev } from './stored-fact-fixtures';
+import { damage, describeFact, legacyRecord, makeFact, SHAPE } from './stored-fact-fixtures';
+import { TaughtFacts } from '../../src/worker/taught-facts';
 
 const SHA = 'a'.repeat(64);
 let dbCount = 0;
@@ -54,7 +55,7 @@ describe('FactStore', () => {
     for (const fact of [...facts, makeFact(4)]) {
       const back = byId.get(fact.id)!;
       expect(back).toEqual(fact);
-      expect(back.before.slots).toBeInstanceOf(Int32Array);
+      expect(back.after.slots).toBeInstanceOf(Int32Array);
       expect(back.after.rows).toBeInstanceOf(Float32Array);
       expect(Array.from(back.after.rows)).toEqual(Array.from(fact.after.rows));
     }
@@ -122,7 +123,7 @@ describe('loadStoredFacts', () => {
     const { store, name } = await freshStore();
     await store.put(SHA, [makeFact(1), makeFact(2), makeFact(4), makeFact(6)]);
     await writeRaw(name, [
-      damage(makeFact(3), (r) => { r.before.rows[2] = NaN; }),
+      damage(makeFact(3), (r) => { r.after.rows[2] = NaN; }),
       damage(makeFact(5), (r) => { r.after.slots = [1, 2]; }),
       damage(makeFact(7), (r) => { r.id = 'seven'; }),
     ]);
@@ -142,11 +143,11 @@ describe('loadStoredFacts', () => {
   it('keeps the prefix before the first damaged record in storage, so the next load restores it without a word', async () => {
     const { store, name } = await freshStore();
     await store.put(SHA, [makeFact(1), makeFact(2), makeFact(4)]);
-    await writeRaw(name, [damage(makeFact(3), (r) => { r.before.slots = Int32Array.from([0, SHAPE.slots + 3]); r.after.slots = r.before.slots; })]);
+    await writeRaw(name, [damage(makeFact(3), (r) => { r.after.slots = Int32Array.from([0, SHAPE.slots + 3]); })]);
     const first = await loadStoredFacts(store, SHA, SHAPE, describeFact);
     expect(first.facts!.map((f) => f.id)).toEqual([1, 2]);
     const message = (first.events[0] as { failure: { message: string } }).failure.message;
-    expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #3: before names slot 19; slots run from 0 to 15\)/);
+    expect(message).toMatch(/^1 stored taught fact was damaged and not restored \(fact #3: after names slot 19; slots run from 0 to 15\)/);
     expect(message).toContain('Restored the 2 facts taught before the first damaged one.');
     expect(message).toContain('1 intact fact taught after it was learned on top of the damaged one, so it was not restored either. Not restored: "Subject3 / capital / Object3", "Subject4 / capital / Object4".');
     expect(idsOf((await store.load())!.facts)).toEqual([1, 2]);
@@ -191,26 +192,24 @@ describe('loadStoredFacts', () => {
     expect((events[1] as { failure: { message: string } }).failure.message).toMatch(/QuotaExceededError/);
   });
 
-  it('compares first writes with the pretrained rows it reads, and holds back a history missing its first fact', async () => {
-    const { store } = await freshStore();
-    // Records as written before `prev` existed, so only the pretrained rows can reveal the missing first fact.
-    const history = asHistory([makeFact(1, [0, 1]), makeFact(2, [1, 2]), makeFact(3, [5, 6])]).map(withoutPrev);
-    const base = baseOf(history);
-    const asked: number[][] = [];
-    const readBase = async (slots: Int32Array) => {
-      asked.push(Array.from(slots));
-      const rows = new Float32Array(slots.length * SHAPE.valueDim);
-      slots.forEach((slot, u) => rows.set(base.get(slot)!, u * SHAPE.valueDim));
-      return rows;
-    };
-    await store.put(SHA, history);
-    expect((await loadStoredFacts(store, SHA, SHAPE, describeFact, readBase)).facts!.map((f) => f.id)).toEqual([1, 2, 3]);
-    expect(asked).toEqual([[0, 1, 2, 5, 6]]);
-
-    await store.delete([1]);
-    const { facts, events } = await loadStoredFacts(store, SHA, SHAPE, describeFact, readBase);
-    expect(facts).toBeNull();
-    expect((events[0] as { failure: { message: string } }).failure.message).toMatch(/fact #2: its rows before slot 1 was written differ from the pretrained table/);
-    expect(await store.load()).toEqual({ modelSha: SHA, facts: [] });
+  it('restores records of the build before prev and checksums, and keeps none of the overwritten rows they carry', async () => {
+    const { store, name } = await freshStore();
+    await writeRaw(name, [legacyRecord(makeFact(1)), legacyRecord(makeFact(2))]);
+    await store.put(SHA, [makeFact(3)]);
+    const { facts, events } = await loadStoredFacts(store, SHA, SHAPE, describeFact);
+    expect(events).toEqual([]);
+    expect(facts!.map((f) => f.id)).toEqual([1, 2, 3]);
+    const taught = new TaughtFacts();
+    for (const entry of facts!) taught.add(entry);
+    expect(taught.entries.map((e) => e.prev)).toEqual([0, 1, 2]);
+    expect(taught.entries.some((e) => 'before' in e || 'checksum' in e)).toBe(false);
+    // Saved again (after an undo, say), they are written in the current form.
+    await store.put(SHA, taught.entries);
+    const again = (await store.load())!.facts as Record<string, unknown>[];
+    expect(again.map((r) => [r.prev, 'before' in r, typeof r.checksum])).toEqual([
+      [0, false, 'number'],
+      [1, false, 'number'],
+      [2, false, 'number'],
+    ]);
   });
 });
