@@ -2,12 +2,19 @@
  * Every taught fact with its current recall, exact undo of any one, export of the selected ones as a patch
  * file, import of such a file, and reset to the pretrained model.
  */
-import { memo, useCallback, useState } from 'react';
+import { memo, useCallback, useRef, useState } from 'react';
 import { RELATION_INFO } from '../facts/relations';
 import type { TaughtFactSummary } from '../worker/protocol';
 import type { Engine } from './use-engine';
 
 const SHOWN_AT_FIRST = 100;
+/** An undo that teaches this many later facts again asks first. */
+const CONFIRM_UNDO_FROM = 20;
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  return `${Math.round(seconds / 60)} min`;
+}
 
 export function FactsList({ engine }: { engine: Engine }) {
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
@@ -26,7 +33,22 @@ export function FactsList({ engine }: { engine: Engine }) {
     [],
   );
   const { send } = engine;
-  const undo = useCallback((factId: number) => send({ type: 'undo', factId }), [send]);
+  // Read at click time, so the callback (and with it every memoised row) stays the same across list updates.
+  const factsNow = useRef(facts);
+  factsNow.current = facts;
+  const undo = useCallback(
+    (factId: number) => {
+      // Undo teaches every later fact again: say what that costs before a long one starts.
+      const all = factsNow.current;
+      const later = all.slice(all.findIndex((f) => f.id === factId) + 1);
+      if (later.length >= CONFIRM_UNDO_FROM) {
+        const seconds = later.reduce((sum, f) => sum + f.ms, 0) / 1000;
+        if (!confirm(`Undoing fact #${factId} teaches the ${later.length} facts taught after it again (about ${formatDuration(seconds)}), so the result is as if it had never been taught. Go on?`)) return;
+      }
+      send({ type: 'undo', factId });
+    },
+    [send],
+  );
   // Newest first; a long stream shows its latest facts until asked for all (a table of 1,000 rows costs layout
   // on every update).
   const newestFirst = [...facts].reverse();

@@ -1,7 +1,7 @@
 /** React hook over the engine worker: state from engine-state.ts, and one function per command. */
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import type { Fact, PackName } from '../facts/fact';
-import type { EngineCommand, LearnSettings, MetricsPoint, StreamState } from '../worker/protocol';
+import type { BackendMemory, EngineCommand, LearnSettings, MetricsPoint, StreamState } from '../worker/protocol';
 import { startEngine, type EngineClient } from './engine-client';
 import { INITIAL_STATE, reduce, type EngineState } from './engine-state';
 import { backendPreference, evalSizeFromUrl } from './url-state';
@@ -78,7 +78,7 @@ export interface TestHookCounters {
   taught: number;
   refused: number;
   failures: string[];
-  memory: { tensors: number; bytes: number } | null;
+  memory: BackendMemory | null;
   metrics: MetricsPoint[];
   stream: StreamState | null;
 }

@@ -189,7 +189,7 @@ export class Engine {
         const outcome = await this.step(fact);
         const entry = this.taught.add({ fact, origin, ...outcome });
         const { numTensors, numBytes } = tf.memory();
-        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: { tensors: numTensors, bytes: numBytes } });
+        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: { tensors: numTensors, bytes: numBytes, cachedMasks: this.model.cachedMaskCount } });
         this.postFacts();
         await this.persist([entry]);
         this.stepsSinceEval++;
@@ -237,7 +237,10 @@ export class Engine {
   undo(factId: number): Promise<void> {
     return this.work('Undoing', async () => {
       if (!this.taught.find(factId)) return this.post({ type: 'notice', message: `Fact #${factId} is not taught (any more); nothing to undo.` });
+      const later = this.taught.size - this.taught.entries.findIndex((e) => e.id === factId) - 1;
+      let done = 0;
       const reteach = async (entry: TaughtFact) => {
+        this.post({ type: 'busy', busy: true, what: `Undoing: teaching again the facts taught after it, ${++done} of ${later}` });
         if (entry.origin === 'import') {
           // An imported fact is its rows, not a learning step: apply them again.
           writeRows(this.model, entry.after.slots, entry.after.rows);

@@ -142,6 +142,8 @@ export interface SlotStepData {
 export interface BackendMemory {
   tensors: number;
   bytes: number;
+  /** Of those tensors, the causal masks the model caches, one per sequence length (at most the context). */
+  cachedMasks: number;
 }
 
 export interface StepSummary {
