@@ -29,25 +29,27 @@ export async function scoreAnswers(model: EngramModel, items: readonly AnswerIte
     const { tokens, B, T } = padBatch(seqs, model.cfg.padId);
     const V = model.cfg.vocabSize;
     const input = tf.tensor2d(tokens, [B, T], 'int32');
-    const result = model.forward(input, opts);
-    // Only the answer positions' log-probabilities leave the backend (not the whole [B, T, V] table).
-    const flat: number[] = [];
-    chunk.forEach((it, b) => it.answer.forEach((tok, j) => flat.push((b * T + it.prompt.length - 1 + j) * V + tok)));
-    const [argmax, picked] = tf.tidy(() => [
-      tf.argMax(result.logits, -1),
-      tf.gather(tf.logSoftmax(result.logits, -1).reshape([-1]), tf.tensor1d(flat, 'int32')),
-    ]);
+    // Logits only where an answer token is predicted, and only their log-probabilities leave the backend.
+    const positions: number[] = [];
+    const picks: number[] = [];
+    chunk.forEach((it, b) =>
+      it.answer.forEach((tok, j) => {
+        picks.push(positions.length * V + tok);
+        positions.push(b * T + it.prompt.length - 1 + j);
+      }),
+    );
+    const result = model.forwardAt(input, Int32Array.from(positions), opts);
+    const [argmax, picked] = tf.tidy(() => [tf.argMax(result.logits, -1), tf.gather(tf.logSoftmax(result.logits, -1).reshape([-1]), tf.tensor1d(picks, 'int32'))]);
     const am = (await argmax.data()) as Int32Array;
     const lp = (await picked.data()) as Float32Array;
     tf.dispose([input, argmax, picked]);
     disposeForward(result);
     let next = 0;
-    chunk.forEach((it, b) => {
+    chunk.forEach((it) => {
       let hit = true;
       let logprob = 0;
-      const tokenLogprobs = it.answer.map((tok, j) => {
-        const at = b * T + it.prompt.length - 1 + j;
-        if (am[at] !== tok) hit = false;
+      const tokenLogprobs = it.answer.map((tok) => {
+        if (am[next] !== tok) hit = false;
         const value = lp[next++];
         logprob += value;
         return value;
@@ -76,9 +78,9 @@ export async function greedyDecodeWithProbs(
   const probs: number[] = [];
   for (let i = 0; i < maxTokens && seq.length < model.cfg.context; i++) {
     const input = tf.tensor2d(Int32Array.from(seq), [1, seq.length], 'int32');
-    const result = model.forward(input, opts);
+    const result = model.forwardAt(input, Int32Array.of(seq.length - 1), opts);
     const [next, prob] = tf.tidy(() => {
-      const p = tf.softmax(result.logits.slice([0, seq.length - 1, 0], [1, 1, model.cfg.vocabSize]).reshape([-1]));
+      const p = tf.softmax(result.logits.reshape([-1]));
       return [tf.argMax(p), tf.max(p)];
     });
     const id = (await next.data())[0];
@@ -114,13 +116,13 @@ export async function greedyDecodeBatch(
       if (active.length === 0) break;
       const { tokens, B, T } = padBatch(active.map((r) => r.seq), model.cfg.padId);
       const input = tf.tensor2d(tokens, [B, T], 'int32');
-      const result = model.forward(input, opts);
-      const argmax = tf.argMax(result.logits, -1); // [B, T]
+      const result = model.forwardAt(input, Int32Array.from(active, (r, b) => b * T + r.seq.length - 1), opts);
+      const argmax = tf.argMax(result.logits, -1); // [B]: each row's next token
       const am = (await argmax.data()) as Int32Array;
       tf.dispose([input, argmax]);
       disposeForward(result);
       active.forEach((r, b) => {
-        const id = am[b * T + r.seq.length - 1];
+        const id = am[b];
         if (stop.includes(id)) r.done = true;
         else {
           r.seq.push(id);

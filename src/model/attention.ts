@@ -26,8 +26,10 @@ export function causalMask(T: number): tf.Tensor2D {
 export function attention(x: tf.Tensor3D, w: AttentionWeights, nHeads: number, mask: tf.Tensor2D, adapters?: LinearAdapters, prefix = ''): tf.Tensor3D {
   const [B, T, D] = x.shape;
   const hd = D / nHeads;
-  const qkv = linear(x.reshape([B * T, D]), w.qkv, `${prefix}attn.qkv`, adapters).reshape([B, T, 3, nHeads, hd]); // [B, T, 3, h, hd]
-  const [q, k, v] = tf.unstack(qkv.transpose([2, 0, 3, 1, 4]), 0) as tf.Tensor4D[]; // each [B, h, T, hd]
+  // The 3D outputs are laid out (q | k | v) x (h, hd). Split first, then one 4-D transpose each: the single
+  // rank-5 transpose this replaces took ~78 ms per layer on wasm for a 64-row evaluation batch (0.3 ms as 4-D).
+  const qkv = linear(x.reshape([B * T, D]), w.qkv, `${prefix}attn.qkv`, adapters).reshape([B, T, 3 * D]);
+  const [q, k, v] = tf.split(qkv, 3, 2).map((part) => part.reshape([B, T, nHeads, hd]).transpose([0, 2, 1, 3])) as tf.Tensor4D[]; // each [B, h, T, hd]
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), mask); // [B, h, T, T]
   const y = tf.matMul(tf.softmax(scores), v); // [B, h, T, hd]
   const merged = y.transpose([0, 2, 1, 3]).reshape([B * T, D]);

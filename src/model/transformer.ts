@@ -211,6 +211,24 @@ export class EngramModel {
 
   /** tokens [B, T] int32, right-padded with cfg.padId. */
   forward(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+    const [B, T] = tokens.shape;
+    const { dModel: D, vocabSize: V } = this.cfg;
+    return this.run(tokens, opts, (x) => tf.matMul(x.reshape([B * T, D]), this.tokEmb, false, true).reshape([B, T, V]) as tf.Tensor3D); // tied
+  }
+
+  /**
+   * Logits at some positions only, [P, V]: position b * T + t of the row-major batch. Answering needs a row's
+   * last position or its answer's, a few of its T, and the output layer (256 x 4,096) and the softmax over the
+   * vocabulary are the costliest part of a forward pass at every position.
+   */
+  forwardAt(tokens: tf.Tensor2D, positions: Int32Array, opts: ForwardOptions = {}): { logits: tf.Tensor2D; reads: LayerReads[] } {
+    const [B, T] = tokens.shape;
+    const D = this.cfg.dModel;
+    return this.run(tokens, opts, (x) => tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(positions, 'int32')), this.tokEmb, false, true) as tf.Tensor2D);
+  }
+
+  /** The network up to the final norm, then `head` on its output [B, T, D] (inside the same tidy). */
+  private run<L extends tf.Tensor>(tokens: tf.Tensor2D, opts: ForwardOptions, head: (x: tf.Tensor3D) => L): { logits: L; reads: LayerReads[] } {
     const cfg = this.cfg;
     const [B, T] = tokens.shape;
     if (T > cfg.context) throw new Error(`sequence of ${T} tokens exceeds the model context ${cfg.context}`);
@@ -245,8 +263,7 @@ export class EngramModel {
           memIndex++;
         }
       });
-      x = rmsNorm(x, this.lnF, cfg.normEps);
-      return tf.matMul(x.reshape([B * T, D]), this.tokEmb, false, true).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D; // tied
+      return head(rmsNorm(x, this.lnF, cfg.normEps));
     });
     return { logits, reads };
   }
@@ -279,7 +296,7 @@ export class EngramModel {
   }
 }
 
-export function disposeForward(result: ForwardResult): void {
+export function disposeForward(result: { logits: tf.Tensor; reads: readonly LayerReads[] }): void {
   tf.dispose([result.logits, ...result.reads.flatMap((r) => [r.ids, r.weights])]);
 }
 

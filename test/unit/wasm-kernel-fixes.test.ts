@@ -33,6 +33,34 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     }
   });
 
+  it('BatchMatMul of a few large items (multiplied one at a time), with and without transposeB, sizes above and below the split', async () => {
+    // [3, 70, 40] x [3, 40, 100] is 280,000 multiply-adds per item: split; [3, 30, 20] x [3, 20, 10] is not.
+    const cases: [number[], number[], boolean][] = [
+      [[3, 70, 40], [3, 40, 100], false],
+      [[3, 70, 40], [3, 100, 40], true],
+      [[3, 30, 20], [3, 20, 10], false],
+    ];
+    for (const [sa, sb, tb] of cases) {
+      const a = values(sa.reduce((x, y) => x * y));
+      const b = values(sb.reduce((x, y) => x * y));
+      const run = () => tf.matMul(tf.tensor3d(a, sa as [number, number, number]), tf.tensor3d(b, sb as [number, number, number]), false, tb);
+      const cpu = await onBackend('cpu', run);
+      const wasm = await onBackend('wasm', run);
+      expect(wasm.shape).toEqual(cpu.shape);
+      let worst = 0;
+      wasm.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - cpu.data[i]))));
+      expect(worst).toBeLessThan(1e-4);
+      // Each item is exactly what a batch of one gives.
+      const [m, n] = [wasm.shape[1], wasm.shape[2]];
+      for (let i = 0; i < sa[0]; i++) {
+        const item = await onBackend('wasm', () =>
+          tf.matMul(tf.tensor3d(a.subarray(i * sa[1] * sa[2], (i + 1) * sa[1] * sa[2]), [1, sa[1], sa[2]]), tf.tensor3d(b.subarray(i * sb[1] * sb[2], (i + 1) * sb[1] * sb[2]), [1, sb[1], sb[2]]), false, tb),
+        );
+        expect(Array.from(item.data)).toEqual(Array.from(wasm.data.subarray(i * m * n, (i + 1) * m * n)));
+      }
+    }
+  });
+
   it('GatherV2 of whole rows copies exactly the indexed rows, duplicates included, and refuses bad indices', async () => {
     const table = values(50 * 32);
     const ids = [3, 0, 49, 3, 17];
