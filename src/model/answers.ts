@@ -4,7 +4,7 @@
  * batched teacher-forced form is what evaluation uses because it needs one forward pass per batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeForward, padBatch, type EngramModel, type ForwardOptions } from './transformer';
+import { disposeDecodeState, disposeForward, padBatch, type EngramModel, type ForwardOptions } from './transformer';
 
 export interface AnswerItem {
   readonly prompt: readonly number[];
@@ -73,32 +73,12 @@ export async function greedyDecodeWithProbs(
   stop: readonly number[] = [],
   opts: ForwardOptions = {},
 ): Promise<{ ids: number[]; probs: number[] }> {
-  const seq = [...prompt];
-  const ids: number[] = [];
-  const probs: number[] = [];
-  for (let i = 0; i < maxTokens && seq.length < model.cfg.context; i++) {
-    const input = tf.tensor2d(Int32Array.from(seq), [1, seq.length], 'int32');
-    const result = model.forwardAt(input, Int32Array.of(seq.length - 1), opts);
-    const [next, prob] = tf.tidy(() => {
-      const p = tf.softmax(result.logits.reshape([-1]));
-      return [tf.argMax(p), tf.max(p)];
-    });
-    const id = (await next.data())[0];
-    const pr = (await prob.data())[0];
-    tf.dispose([input, next, prob]);
-    disposeForward(result);
-    if (stop.includes(id)) break;
-    ids.push(id);
-    probs.push(pr);
-    seq.push(id);
-  }
-  return { ids, probs };
+  return (await decodeGreedily(model, [prompt], maxTokens, stop, opts, true))[0];
 }
 
 /**
- * Greedy continuations of many prompts at once: one forward pass of the padded batch per generated token,
- * each row reading its own last position (right padding keeps earlier positions causal-exact). A row stops at
- * a `stop` id, after maxTokens, or at the context length.
+ * Greedy continuations of many prompts at once, `batchSize` rows at a time. A row stops at a `stop` id, after
+ * maxTokens, or at the context length.
  */
 export async function greedyDecodeBatch(
   model: EngramModel,
@@ -107,29 +87,56 @@ export async function greedyDecodeBatch(
   stop: readonly number[] = [],
   opts: ForwardOptions & { batchSize?: number } = {},
 ): Promise<number[][]> {
-  const out: number[][] = prompts.map(() => []);
+  const out: number[][] = [];
   const bs = opts.batchSize ?? 64;
   for (let start = 0; start < prompts.length; start += bs) {
-    const rows = prompts.slice(start, start + bs).map((p, i) => ({ seq: [...p], index: start + i, done: false }));
-    for (let step = 0; step < maxTokens; step++) {
-      const active = rows.filter((r) => !r.done && r.seq.length < model.cfg.context);
-      if (active.length === 0) break;
-      const { tokens, B, T } = padBatch(active.map((r) => r.seq), model.cfg.padId);
-      const input = tf.tensor2d(tokens, [B, T], 'int32');
-      const result = model.forwardAt(input, Int32Array.from(active, (r, b) => b * T + r.seq.length - 1), opts);
-      const argmax = tf.argMax(result.logits, -1); // [B]: each row's next token
-      const am = (await argmax.data()) as Int32Array;
-      tf.dispose([input, argmax]);
-      disposeForward(result);
-      active.forEach((r, b) => {
-        const id = am[b];
-        if (stop.includes(id)) r.done = true;
-        else {
-          r.seq.push(id);
-          out[r.index].push(id);
-        }
+    for (const row of await decodeGreedily(model, prompts.slice(start, start + bs), maxTokens, stop, opts, false)) out.push(row.ids);
+  }
+  return out;
+}
+
+/**
+ * One batch of greedy decoding with the model's key-value cache (EngramModel.startDecoding): the prompts run
+ * once, then each new token is one position per row attending over what came before, instead of the whole
+ * sequence again (test/unit/incremental-decoding.test.ts checks it against full forward passes). Finished rows
+ * leave the batch.
+ */
+async function decodeGreedily(
+  model: EngramModel,
+  prompts: readonly (readonly number[])[],
+  maxTokens: number,
+  stop: readonly number[],
+  opts: ForwardOptions,
+  withProbs: boolean,
+): Promise<{ ids: number[]; probs: number[] }[]> {
+  const out = prompts.map(() => ({ ids: [] as number[], probs: [] as number[] }));
+  const context = model.cfg.context;
+  // Rows still decoding, as indices into `prompts`, in batch order.
+  let rows = prompts.map((_, i) => i).filter((i) => prompts[i].length > 0 && prompts[i].length < context);
+  if (rows.length === 0 || maxTokens <= 0) return out;
+  const { tokens, B, T } = padBatch(rows.map((i) => prompts[i]), model.cfg.padId);
+  const input = tf.tensor2d(tokens, [B, T], 'int32');
+  let { logits, state } = model.startDecoding(input, Int32Array.from(rows, (i) => prompts[i].length), opts);
+  input.dispose();
+  try {
+    for (let step = 0; ; step++) {
+      const [next, prob] = tf.tidy(() => [tf.argMax(logits, -1), withProbs ? tf.max(tf.softmax(logits), -1) : tf.zeros([0])]);
+      const ids = (await next.data()) as Int32Array;
+      const probs = withProbs ? ((await prob.data()) as Float32Array) : undefined;
+      tf.dispose([next, prob, logits]);
+      const keep = rows.map((i, b) => {
+        if (stop.includes(ids[b])) return false;
+        out[i].ids.push(ids[b]);
+        if (probs) out[i].probs.push(probs[b]);
+        return out[i].ids.length < maxTokens && prompts[i].length + out[i].ids.length < context;
       });
+      if (!keep.some(Boolean)) break;
+      const nextIds = Int32Array.from(ids.filter((_, b) => keep[b]));
+      rows = rows.filter((_, b) => keep[b]);
+      ({ logits, state } = model.continueDecoding(state, nextIds, opts, keep));
     }
+  } finally {
+    disposeDecodeState(state);
   }
   return out;
 }

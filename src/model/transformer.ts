@@ -7,7 +7,7 @@
  * and memory head. All tensors it returns belong to the caller (dispose them, or call inside tf.tidy).
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, causalMask, type AttentionWeights } from './attention';
+import { attention, attentionWithPast, causalMask, type AttentionWeights, type KeyValues } from './attention';
 import type { Checkpoint } from './checkpoint';
 import type { ModelConfig } from './config';
 import { linear, type LinearAdapters } from './linear';
@@ -227,22 +227,83 @@ export class EngramModel {
     return this.run(tokens, opts, (x) => tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(positions, 'int32')), this.tokEmb, false, true) as tf.Tensor2D);
   }
 
-  /** The network up to the final norm, then `head` on its output [B, T, D] (inside the same tidy). */
-  private run<L extends tf.Tensor>(tokens: tf.Tensor2D, opts: ForwardOptions, head: (x: tf.Tensor3D) => L): { logits: L; reads: LayerReads[] } {
+  /**
+   * Incremental decoding, first call: runs the prompts (right-padded [B, T0], `lengths` real tokens each) and
+   * returns the logits at each row's last prompt token, [B, V], and the keys and values to continue from.
+   */
+  startDecoding(tokens: tf.Tensor2D, lengths: Int32Array, opts: ForwardOptions = {}): { logits: tf.Tensor2D; state: DecodeState } {
+    const [B, T] = tokens.shape;
+    const D = this.cfg.dModel;
+    const keyValues: KeyValues[] = [];
+    const positions = tf.tidy(() => tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D);
+    const last = Int32Array.from(lengths, (n, b) => b * T + n - 1);
+    const { logits, reads } = this.run(tokens, opts, (x) => tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(last, 'int32')), this.tokEmb, false, true) as tf.Tensor2D, {
+      positions,
+      mask: this.mask(T),
+      keyValues,
+    });
+    positions.dispose();
+    disposeReads(reads);
+    return { logits, state: { keyValues, lengths: Int32Array.from(lengths), promptWidth: T, steps: 0 } };
+  }
+
+  /**
+   * Incremental decoding, next token: `next` [B] is each row's newest token, placed after its prompt and the
+   * tokens decoded before it. Returns the logits for the token after it, [B, V], and the new state (the old
+   * state's tensors are disposed). Rows whose `keep` flag is false are dropped from the batch first.
+   */
+  continueDecoding(state: DecodeState, next: Int32Array, opts: ForwardOptions = {}, keep?: readonly boolean[]): { logits: tf.Tensor2D; state: DecodeState } {
+    if (keep && keep.some((k) => !k)) state = dropRows(state, keep);
+    const B = state.lengths.length;
+    const D = this.cfg.dModel;
+    const seen = state.promptWidth + state.steps; // keys so far
+    const position = Int32Array.from(state.lengths, (n) => n + state.steps);
+    if (position.some((p) => p >= this.cfg.context)) throw new Error(`decoding past the model context ${this.cfg.context}`);
+    // Each row may look at its own prompt (not the pads after it), at every token decoded so far and at itself.
+    const allowed = new Float32Array(B * (seen + 1));
+    state.lengths.forEach((n, b) => allowed.fill(-1e9, b * (seen + 1) + n, b * (seen + 1) + state.promptWidth));
+    const mask = tf.tensor4d(allowed, [B, 1, 1, seen + 1]);
+    const positions = tf.tensor2d(position, [B, 1], 'int32');
+    const tokens = tf.tensor2d(next, [B, 1], 'int32');
+    const keyValues: KeyValues[] = [];
+    const { logits, reads } = this.run(tokens, opts, (x) => tf.matMul(x.reshape([B, D]), this.tokEmb, false, true) as tf.Tensor2D, { positions, mask, past: state.keyValues, keyValues });
+    tf.dispose([mask, positions, tokens]);
+    disposeReads(reads);
+    disposeDecodeState(state);
+    return { logits, state: { keyValues, lengths: state.lengths, promptWidth: state.promptWidth, steps: state.steps + 1 } };
+  }
+
+  /**
+   * The network up to the final norm, then `head` on its output [B, T, D] (inside the same tidy). With
+   * `incremental`, tokens sit at the given positions, attend through the given mask over `past` keys and values
+   * first, and every layer's keys and values so far are pushed to `keyValues` (kept).
+   */
+  private run<L extends tf.Tensor>(
+    tokens: tf.Tensor2D,
+    opts: ForwardOptions,
+    head: (x: tf.Tensor3D) => L,
+    incremental?: { positions: tf.Tensor2D; mask: tf.Tensor; past?: readonly KeyValues[]; keyValues: KeyValues[] },
+  ): { logits: L; reads: LayerReads[] } {
     const cfg = this.cfg;
     const [B, T] = tokens.shape;
     if (T > cfg.context) throw new Error(`sequence of ${T} tokens exceeds the model context ${cfg.context}`);
     if (tokens.dtype !== 'int32') throw new Error(`tokens must be int32, got ${tokens.dtype}`);
     const D = cfg.dModel;
-    const mask = this.mask(T);
+    const mask = incremental ? undefined : this.mask(T);
     const adapters = (opts.adapters === undefined ? this.adapters : opts.adapters) ?? undefined;
     const reads: LayerReads[] = [];
     const logits = tf.tidy(() => {
-      let x = tf.add(tf.gather(this.tokEmb, tokens), this.posEmb.slice([0, 0], [T, D])) as tf.Tensor3D; // [B, T, D]
+      const positions = incremental ? tf.gather(this.posEmb, incremental.positions) : this.posEmb.slice([0, 0], [T, D]);
+      let x = tf.add(tf.gather(this.tokEmb, tokens), positions) as tf.Tensor3D; // [B, T, D]
       let memIndex = 0;
       this.blocks.forEach((blk, layer) => {
         const prefix = `blocks.${layer}.`;
-        x = tf.add(x, attention(rmsNorm(x, blk.ln1, cfg.normEps), blk.attn, cfg.nHeads, mask, adapters, prefix));
+        const normed = rmsNorm(x, blk.ln1, cfg.normEps);
+        if (incremental) {
+          const { y, kv } = attentionWithPast(normed, blk.attn, cfg.nHeads, incremental.mask, incremental.past?.[layer], adapters, prefix);
+          incremental.keyValues.push({ k: tf.keep(kv.k), v: tf.keep(kv.v) });
+          x = tf.add(x, y);
+        } else x = tf.add(x, attention(normed, blk.attn, cfg.nHeads, mask!, adapters, prefix));
         if (blk.ffn && blk.ln2) {
           const h = rmsNorm(x, blk.ln2, cfg.normEps).reshape([B * T, D]) as tf.Tensor2D;
           const a = linear(h, blk.ffn.w1, `${prefix}ffn.w1`, adapters);
@@ -297,7 +358,38 @@ export class EngramModel {
 }
 
 export function disposeForward(result: { logits: tf.Tensor; reads: readonly LayerReads[] }): void {
-  tf.dispose([result.logits, ...result.reads.flatMap((r) => [r.ids, r.weights])]);
+  result.logits.dispose();
+  disposeReads(result.reads);
+}
+
+function disposeReads(reads: readonly LayerReads[]): void {
+  tf.dispose(reads.flatMap((r) => [r.ids, r.weights]));
+}
+
+/** Where incremental decoding stands: every layer's keys and values so far, and where each row's tokens go. */
+export interface DecodeState {
+  /** Per layer, [B, h, promptWidth + steps, hd]. */
+  readonly keyValues: readonly KeyValues[];
+  /** Each row's prompt length (its real tokens; the rest of promptWidth is padding). */
+  readonly lengths: Int32Array;
+  /** T0, the padded prompt width. */
+  readonly promptWidth: number;
+  /** Tokens decoded after the prompts so far (all rows together). */
+  readonly steps: number;
+}
+
+export function disposeDecodeState(state: DecodeState): void {
+  tf.dispose(state.keyValues.flatMap((kv) => [kv.k, kv.v]));
+}
+
+/** The state with only the rows whose `keep` is true (the old state's tensors are disposed). */
+function dropRows(state: DecodeState, keep: readonly boolean[]): DecodeState {
+  const rows = keep.flatMap((k, b) => (k ? [b] : []));
+  const index = tf.tensor1d(rows, 'int32');
+  const keyValues = state.keyValues.map(({ k, v }) => ({ k: tf.gather(k, index) as tf.Tensor4D, v: tf.gather(v, index) as tf.Tensor4D }));
+  index.dispose();
+  disposeDecodeState(state);
+  return { ...state, keyValues, lengths: Int32Array.from(rows, (b) => state.lengths[b]) };
 }
 
 /** x * rsqrt(mean(x^2) + eps) * g over the last axis. */
