@@ -225,6 +225,9 @@ async function main() {
     if (a.browserRss !== null && z.browserRss !== null) console.log(`browser RSS: ${(a.browserRss / MiB).toFixed(0)} -> ${(z.browserRss / MiB).toFixed(0)} MiB (slope ${(per100(samples.map((s) => s.browserRss!)) / MiB).toFixed(1)} MiB per 100 facts)`);
     console.log(`IndexedDB and other site storage: ${((storage.usage ?? 0) / MiB).toFixed(0)} MiB of a ${((storage.quota ?? 0) / MiB).toFixed(0)} MiB quota`);
     console.log(`retention (probe subset): ${pct(first?.retention)} before -> ${pct(lastPoint?.retention)} at ${lastPoint?.facts} facts; recall of taught facts ${pct(lastPoint?.recall)}; held-out NLL ${first?.nll.toFixed(3)} -> ${lastPoint?.nll.toFixed(3)}`);
+    const steps = end.metrics.flatMap((p) => (p.msPerStep === null ? [] : [p.msPerStep]));
+    if (steps.length > 0) console.log(`learning step: ${Math.min(...steps).toFixed(0)}-${Math.max(...steps).toFixed(0)} ms (mean per evaluation interval)`);
+    console.log(`evaluation (recall of every taught fact, the probe subset, held-out NLL): ${end.metrics.map((p) => `${(p.evalMs / 1000).toFixed(1)} s at ${p.facts}`).join(', ')}`);
     for (const failure of [...end.failures, ...pageErrors]) console.log(`  error: ${failure}`);
 
     // Nothing lost: reload, the stored facts come back from IndexedDB, and the model answers as before the reload.
