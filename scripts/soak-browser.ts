@@ -47,6 +47,7 @@ interface Sample {
   tensors: number;
   masks: number;
   backendBytes: number;
+  gpuAllocated: number | null;
   workerHeap: number;
   workerBuffers: number;
   browserRss: number | null;
@@ -172,6 +173,7 @@ async function main() {
         tensors: seen.memory!.tensors,
         masks: seen.memory!.cachedMasks,
         backendBytes: seen.memory!.bytes,
+        gpuAllocated: seen.memory!.gpuBytesAllocated ?? null,
         workerHeap: heap.used,
         workerBuffers: heap.buffers,
         browserRss: treeRss(browserPid),
@@ -181,7 +183,7 @@ async function main() {
       tasks = [];
       samples.push(s);
       console.log(
-        `${String(s.facts).padStart(5)} facts ${s.seconds.toFixed(0).padStart(6)} s | tensors ${s.tensors} (${s.masks} masks) | backend ${(s.backendBytes / MiB).toFixed(2)} MiB | worker heap ${(s.workerHeap / MiB).toFixed(1)} MiB + buffers ${(s.workerBuffers / MiB).toFixed(1)} MiB | browser RSS ${s.browserRss === null ? '-' : (s.browserRss / MiB).toFixed(0) + ' MiB'} | main-thread tasks > 50 ms: ${s.longTasks}, longest ${s.longestTask.toFixed(0)} ms`,
+        `${String(s.facts).padStart(5)} facts ${s.seconds.toFixed(0).padStart(6)} s | tensors ${s.tensors} (${s.masks} masks) | backend ${(s.backendBytes / MiB).toFixed(2)} MiB${s.gpuAllocated === null ? '' : ` (GPU buffers allocated ${(s.gpuAllocated / MiB).toFixed(0)} MiB)`} | worker heap ${(s.workerHeap / MiB).toFixed(1)} MiB + buffers ${(s.workerBuffers / MiB).toFixed(1)} MiB | browser RSS ${s.browserRss === null ? '-' : (s.browserRss / MiB).toFixed(0) + ' MiB'} | main-thread tasks > 50 ms: ${s.longTasks}, longest ${s.longestTask.toFixed(0)} ms`,
       );
     };
 
@@ -220,6 +222,9 @@ async function main() {
     console.log(`\nsoak (browser, ${backend}): ${end.taught} facts in ${streamSeconds.toFixed(0)} s (${((1000 * streamSeconds) / end.taught).toFixed(0)} ms per fact incl. evaluation every ${Math.min(100, every)}), ${end.failures.length} errors, ${end.refused} refused, ${pageErrors.length} page errors`);
     console.log(`tensors: ${a.tensors} -> ${z.tensors} (slope ${per100(samples.map((s) => s.tensors)).toFixed(3)} per 100 facts); without the cached causal masks (one per sequence length, at most the context): ${a.tensors - a.masks} -> ${z.tensors - z.masks}`);
     console.log(`backend bytes: ${(a.backendBytes / MiB).toFixed(2)} -> ${(z.backendBytes / MiB).toFixed(2)} MiB (slope ${(per100(samples.map((s) => s.backendBytes)) / 1024).toFixed(1)} KiB per 100 facts)`);
+    if (a.gpuAllocated !== null && z.gpuAllocated !== null) {
+      console.log(`GPU buffers allocated (in use + pooled): ${(a.gpuAllocated / MiB).toFixed(0)} -> ${(z.gpuAllocated / MiB).toFixed(0)} MiB (slope ${(per100(samples.map((s) => s.gpuAllocated!)) / MiB).toFixed(1)} MiB per 100 facts)`);
+    }
     console.log(`worker heap: ${(a.workerHeap / MiB).toFixed(1)} -> ${(z.workerHeap / MiB).toFixed(1)} MiB (slope ${(per100(samples.map((s) => s.workerHeap)) / MiB).toFixed(2)} MiB per 100 facts)`);
     console.log(`worker array buffers: ${(a.workerBuffers / MiB).toFixed(1)} -> ${(z.workerBuffers / MiB).toFixed(1)} MiB (slope ${(per100(samples.map((s) => s.workerBuffers)) / MiB).toFixed(2)} MiB per 100 facts: the taught facts' rows, kept for undo and export)`);
     if (a.browserRss !== null && z.browserRss !== null) console.log(`browser RSS: ${(a.browserRss / MiB).toFixed(0)} -> ${(z.browserRss / MiB).toFixed(0)} MiB (slope ${(per100(samples.map((s) => s.browserRss!)) / MiB).toFixed(1)} MiB per 100 facts)`);

@@ -67,3 +67,43 @@ export function submitAfterTfjs(backend: WebGPUBackend, label: string, encode: (
   backend.queue.submit([encoder.finish()]);
   for (const buffer of temporaries) buffer.destroy();
 }
+
+interface BufferPool {
+  numBytesUsed: number;
+  numBytesAllocated: number;
+  numFreeBuffers: number;
+  freeBuffers: Map<string, GPUBuffer[]>;
+}
+
+/** Bytes of GPU buffers tfjs holds: those behind live tensors, and all it has allocated (live + pooled). */
+export function gpuBufferBytes(backend: WebGPUBackend): { used: number; allocated: number } {
+  const pool = (backend as unknown as { bufferManager: BufferPool }).bufferManager;
+  return { used: pool.numBytesUsed, allocated: pool.numBytesAllocated };
+}
+
+/**
+ * tfjs-webgpu 4.22 keeps every buffer a disposed tensor leaves, keyed by size, for reuse, and never frees one
+ * (buffer_manager.js). Shapes that vary (each fact's batch has its own length; incremental decoding grows its
+ * keys one position a step) leave buffers of sizes that never come back: the browser soak on WebGPU grew by
+ * ~70 MB a fact while tf.memory()'s tensor bytes stayed flat. When the pool holds more than `limitBytes`, this
+ * submits tfjs's pending work, waits for the GPU to finish it (a pooled buffer may still be read by submitted
+ * work), and destroys the pooled buffers. The pool's keys stay (its releaseBuffer reads an empty map as "the
+ * backend is disposed"). Returns the bytes freed.
+ */
+export async function trimBufferPool(backend: WebGPUBackend, limitBytes: number): Promise<number> {
+  const pool = (backend as unknown as { bufferManager: BufferPool }).bufferManager;
+  if (pool.numBytesAllocated - pool.numBytesUsed <= limitBytes) return 0;
+  flushTfjs(backend);
+  await backend.device.queue.onSubmittedWorkDone();
+  let freed = 0;
+  for (const buffers of pool.freeBuffers.values()) {
+    for (const buffer of buffers) {
+      freed += buffer.size;
+      buffer.destroy();
+    }
+    buffers.length = 0;
+  }
+  pool.numBytesAllocated -= freed;
+  pool.numFreeBuffers = 0;
+  return freed;
+}

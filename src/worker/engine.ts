@@ -4,6 +4,7 @@
  * teaching step, an evaluation and an answer never interleave on the value table.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeWebGPUBackend, gpuBufferBytes, trimBufferPool } from '../gpu/tf-interop';
 import type { Fact, PackFact, PackName } from '../facts/fact';
 import { PACK_NAMES } from '../facts/fact';
 import { questionPrompt } from '../facts/question';
@@ -22,7 +23,7 @@ import { EngramModel } from '../model/transformer';
 import { buildEvalContext, evaluateModel, parseJsonl, type EvalContext } from './eval-runner';
 import { FactStore } from './fact-store';
 import { loadStoredFacts, storageFailure } from './stored-facts-loader';
-import type { DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
+import type { BackendMemory, DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
 import { SerialQueue } from './serial-queue';
 import { buildSlotTokenIndex, sampleWindows, topTokens, type SlotTokenIndex } from './slot-inspector';
 import { RaceRunner } from './race-runner';
@@ -30,6 +31,8 @@ import { StreamRunner } from './stream-runner';
 import { TaughtFacts, type TaughtFact } from './taught-facts';
 
 const MAX_ANSWER_TOKENS = 12;
+/** GPU buffers tfjs may keep pooled for reuse before they are destroyed (on top of those in use). */
+const POOLED_GPU_BYTES = 256 * 2 ** 20;
 
 export interface LoadedModel {
   readonly checkpoint: Checkpoint;
@@ -188,8 +191,7 @@ export class Engine {
       try {
         const outcome = await this.step(fact);
         const entry = this.taught.add({ fact, origin, ...outcome });
-        const { numTensors, numBytes } = tf.memory();
-        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: { tensors: numTensors, bytes: numBytes, cachedMasks: this.model.cachedMaskCount } });
+        this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: await this.backendMemory() });
         this.postFacts();
         await this.persist([entry]);
         this.stepsSinceEval++;
@@ -200,6 +202,17 @@ export class Engine {
         else throw error;
       }
     });
+  }
+
+  /**
+   * What the backend holds after a step, for the page and the soak; on WebGPU the buffers tfjs pools for reuse
+   * are trimmed first when they pass POOLED_GPU_BYTES (src/gpu/tf-interop.ts trimBufferPool says why).
+   */
+  private async backendMemory(): Promise<BackendMemory> {
+    const gpu = activeWebGPUBackend();
+    if (gpu) await trimBufferPool(gpu, POOLED_GPU_BYTES);
+    const { numTensors, numBytes } = tf.memory();
+    return { tensors: numTensors, bytes: numBytes, cachedMasks: this.model.cachedMaskCount, gpuBytesAllocated: gpu ? gpuBufferBytes(gpu).allocated : undefined };
   }
 
   /** One fact's learning step on the main model: what it overwrote, what it left, what the slot map shows. */
@@ -300,6 +313,8 @@ export class Engine {
     };
     this.stepsSinceEval = 0;
     this.msSinceEval = 0;
+    const gpu = activeWebGPUBackend();
+    if (gpu) await trimBufferPool(gpu, POOLED_GPU_BYTES);
     this.points.push(point);
     this.post({ type: 'metrics', point });
     this.postFacts();

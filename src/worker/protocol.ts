@@ -144,6 +144,8 @@ export interface BackendMemory {
   bytes: number;
   /** Of those tensors, the causal masks the model caches, one per sequence length (at most the context). */
   cachedMasks: number;
+  /** WebGPU only: bytes of every GPU buffer tfjs holds, for tensors and pooled for reuse. */
+  gpuBytesAllocated?: number;
 }
 
 export interface StepSummary {
