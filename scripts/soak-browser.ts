@@ -22,7 +22,7 @@ import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { PACK_NAMES } from '../src/facts/fact';
 import type { TestHookCounters } from '../src/app/use-engine';
 import { CHROMIUM_ARGS, CHROMIUM_ARGS_NO_WEBGPU, CHROMIUM_PATH } from '../test/chromium';
-import { waitReady } from '../test/e2e/page-helpers';
+import { takeLongTasks, waitReady, watchPage } from '../test/e2e/page-helpers';
 import { slope } from './least-squares';
 import { buildProduction, servePreview } from './production-build';
 
@@ -118,7 +118,6 @@ async function watchWorkerHeap(cdp: CDPSession): Promise<() => Promise<{ used: n
 }
 
 const counters = (page: Page) => page.evaluate(() => (window as unknown as { engramTestHooks: { seen: TestHookCounters } }).engramTestHooks.seen);
-const takeLongTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.splice(0));
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
 
 async function main() {
@@ -137,16 +136,7 @@ async function main() {
   const browser = await chromium.connect(browserServer.wsEndpoint());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
-  await page.addInitScript(() => {
-    const w = window as unknown as { longTasks: number[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
-  });
+  const pageErrors = await watchPage(page);
   const workerHeap = await watchWorkerHeap(await context.newCDPSession(page));
   const params = new URLSearchParams({ backend, test_hooks: '1', eval_every: String(Math.min(100, every)), probe: args.probe! });
   for (const key of ['t', 'lr', 'steps'] as const) if (args[key] !== undefined) params.set(key, args[key]!);

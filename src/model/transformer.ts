@@ -222,9 +222,13 @@ export class EngramModel {
    * vocabulary are the costliest part of a forward pass at every position.
    */
   forwardAt(tokens: tf.Tensor2D, positions: Int32Array, opts: ForwardOptions = {}): { logits: tf.Tensor2D; reads: LayerReads[] } {
-    const [B, T] = tokens.shape;
-    const D = this.cfg.dModel;
-    return this.run(tokens, opts, (x) => tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(positions, 'int32')), this.tokEmb, false, true) as tf.Tensor2D);
+    return this.run(tokens, opts, (x) => this.logitsAt(x, positions));
+  }
+
+  /** Output logits [P, V] of the final hidden states x [B, T, D] at row-major positions b * T + t (tied weights). */
+  private logitsAt(x: tf.Tensor3D, positions: Int32Array): tf.Tensor2D {
+    const [B, T, D] = x.shape;
+    return tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(positions, 'int32')), this.tokEmb, false, true) as tf.Tensor2D;
   }
 
   /**
@@ -233,11 +237,10 @@ export class EngramModel {
    */
   startDecoding(tokens: tf.Tensor2D, lengths: Int32Array, opts: ForwardOptions = {}): { logits: tf.Tensor2D; state: DecodeState } {
     const [B, T] = tokens.shape;
-    const D = this.cfg.dModel;
     const keyValues: KeyValues[] = [];
     const positions = tf.tidy(() => tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D);
     const last = Int32Array.from(lengths, (n, b) => b * T + n - 1);
-    const { logits, reads } = this.run(tokens, opts, (x) => tf.matMul(tf.gather(x.reshape([B * T, D]), tf.tensor1d(last, 'int32')), this.tokEmb, false, true) as tf.Tensor2D, {
+    const { logits, reads } = this.run(tokens, opts, (x) => this.logitsAt(x, last), {
       positions,
       mask: this.mask(T),
       keyValues,

@@ -204,13 +204,16 @@ export class Engine {
     });
   }
 
-  /**
-   * What the backend holds after a step, for the page and the soak; on WebGPU the buffers tfjs pools for reuse
-   * are trimmed first when they pass POOLED_GPU_BYTES (src/gpu/tf-interop.ts trimBufferPool says why).
-   */
-  private async backendMemory(): Promise<BackendMemory> {
+  /** On WebGPU, destroys the buffers tfjs pools for reuse once they pass POOLED_GPU_BYTES (trimBufferPool says why). */
+  private async trimGpuPool(): Promise<void> {
     const gpu = activeWebGPUBackend();
     if (gpu) await trimBufferPool(gpu, POOLED_GPU_BYTES);
+  }
+
+  /** What the backend holds after a step (pool trimmed first), for the page and the soak. */
+  private async backendMemory(): Promise<BackendMemory> {
+    await this.trimGpuPool();
+    const gpu = activeWebGPUBackend();
     const { numTensors, numBytes } = tf.memory();
     return { tensors: numTensors, bytes: numBytes, cachedMasks: this.model.cachedMaskCount, gpuBytesAllocated: gpu ? gpuBufferBytes(gpu).allocated : undefined };
   }
@@ -313,8 +316,7 @@ export class Engine {
     };
     this.stepsSinceEval = 0;
     this.msSinceEval = 0;
-    const gpu = activeWebGPUBackend();
-    if (gpu) await trimBufferPool(gpu, POOLED_GPU_BYTES);
+    await this.trimGpuPool();
     this.points.push(point);
     this.post({ type: 'metrics', point });
     this.postFacts();

@@ -44,3 +44,26 @@ export async function writtenCells(page: Page): Promise<number> {
 export async function percent(page: Page, testId: string): Promise<number> {
   return Number((await page.getByTestId(testId).textContent())!.replace('%', '')) / 100;
 }
+
+/**
+ * Collects the page's uncaught errors and console errors into the returned list, and records every main-thread
+ * task over 50 ms (the page's own PerformanceObserver, from the first navigation on) for `takeLongTasks`.
+ */
+export async function watchPage(page: Page): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
+  });
+  return errors;
+}
+
+/** The durations of the long tasks recorded since the last call (ms). */
+export function takeLongTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.splice(0));
+}

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProduction, servePreview } from '../../scripts/production-build';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 import { screenshot } from './app-harness';
-import { waitReady } from './page-helpers';
+import { takeLongTasks, waitReady, watchPage } from './page-helpers';
 
 /** Facts streamed: enough evaluation points for the charts to grow past their first layout. */
 const FACTS = 6;
@@ -28,7 +28,7 @@ let outDir: string;
 let server: PreviewServer;
 let browser: Browser;
 let page: Page;
-const errors: string[] = [];
+let errors: string[] = [];
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'engram-responsive-'));
@@ -37,15 +37,7 @@ beforeAll(async () => {
   ({ server, url } = await servePreview(outDir));
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  await page.addInitScript(() => {
-    const w = window as unknown as { longTasks: number[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
-  });
+  errors = await watchPage(page);
   await page.goto(`${url}?backend=wasm&eval_every=1&probe=48`);
 }, 180_000);
 
@@ -55,7 +47,7 @@ afterAll(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-const longTasks = () => page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.splice(0));
+const longTasks = () => takeLongTasks(page);
 
 describe('the built app while streaming (wasm backend)', () => {
   it(`streams ${FACTS} facts, evaluating after each, and reports the main-thread tasks over 50 ms (goal: none at ${LIMIT_MS} ms)`, async () => {
