@@ -25,7 +25,7 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { buildTeachingBatch } from '../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
 import { evaluate, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
@@ -44,7 +44,11 @@ const { values: args } = parseArgs({
     t: { type: 'string' },
     lr: { type: 'string' },
     steps: { type: 'string' },
-    batch: { type: 'string', default: '8' },
+    batch: { type: 'string' },
+    wordings: { type: 'string' },
+    'answer-weight': { type: 'string' },
+    'context-weight': { type: 'string' },
+    'max-steps': { type: 'string' },
     seed: { type: 'string', default: '1' },
     sweep: { type: 'string', multiple: true },
     merge: { type: 'string' },
@@ -69,6 +73,10 @@ function num(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got "${value}"`);
   return n;
+}
+function wordingsArg(value: string): Wordings {
+  if (value !== 'core' && value !== 'all') fail(`--wordings must be core or all, got "${value}"`);
+  return value;
 }
 function fail(message: string): never {
   console.error(`experiment: ${message}`);
@@ -139,11 +147,12 @@ function plannedRuns(): Run[] {
   if (args.t) overrides.t = int('t', args.t);
   if (args.lr) overrides.lr = num('lr', args.lr);
   if (args.steps) overrides.steps = int('steps', args.steps);
+  if (args['max-steps']) overrides.maxSteps = int('max-steps', args['max-steps']);
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
-    const m = /^(?:([a-z-]+):)?(t|lr|steps|rank)=(.+)$/.exec(text);
-    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, rank), got "${text}"`);
+    const m = /^(?:([a-z-]+):)?(t|lr|steps|maxSteps|rank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, maxSteps, rank), got "${text}"`);
     if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
     sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => num('sweep', v)) });
   }
@@ -175,6 +184,15 @@ interface RunResult {
   ms_per_step: number;
   curve: { facts: number; recall: number; retention: number }[];
   errors: number;
+  /** Recall at the end of the stream, per relation. */
+  recall_by_relation?: Record<string, number>;
+  /** Each fact's recall right after its own step, averaged over the stream. */
+  recall_immediate?: number;
+  recall_immediate_by_relation?: Record<string, number>;
+  /** Recall of the stream's first 100 facts, measured every 100 facts and at the end: how taught facts are forgotten. */
+  first100_curve?: { facts: number; recall: number }[];
+  /** How many facts took how many optimizer steps. */
+  steps_per_fact?: Record<string, number>;
 }
 
 /** --merge a.json,b.json: one table, comparison and plot from runs made separately (e.g. in parallel). */
@@ -214,6 +232,7 @@ interface ExperimentOutput {
   source: string;
   seed: number;
   paraphrases: number;
+  teaching?: TeachingOptions;
   device: string;
   base: BaseScores;
   methods: RunResult[];
@@ -224,7 +243,14 @@ async function main() {
   if (args.merge) return mergeRuns(args.merge.split(','));
   const n = int('n', args.n);
   const seed = int('seed', args.seed);
-  const paraphrases = int('batch', args.batch);
+  const teaching: TeachingOptions = {
+    paraphrases: args.batch ? int('batch', args.batch) : DEFAULT_TEACHING.paraphrases,
+    wordings: args.wordings ? wordingsArg(args.wordings) : DEFAULT_TEACHING.wordings,
+    answerWeight: args['answer-weight'] ? num('answer-weight', args['answer-weight']) : DEFAULT_TEACHING.answerWeight,
+    contextWeight: args['context-weight'] !== undefined ? Number(args['context-weight']) : DEFAULT_TEACHING.contextWeight,
+  };
+  if (!(teaching.contextWeight >= 0)) fail(`--context-weight must be a number >= 0, got "${args['context-weight']}"`);
+  const paraphrases = teaching.paraphrases;
   const evalEvery = int('eval-every', args['eval-every']);
   const runs = plannedRuns();
   await tf.setBackend(args.backend!);
@@ -244,7 +270,7 @@ async function main() {
   };
   const quickProbe = probeSubset(probe, Math.min(120, probe.length));
   const device = `tfjs ${tf.getBackend()} (Node ${process.version}, ${process.arch})`;
-  console.log(`experiment: ${facts.length} facts (${args.facts ?? `pack ${args.pack}`}, seed ${seed}), ${paraphrases} paraphrases per fact, ${runs.length} run(s); probe ${probe.length} facts; backend ${device}`);
+  console.log(`experiment: ${facts.length} facts (${args.facts ?? `pack ${args.pack}`}, seed ${seed}), ${paraphrases} paraphrases per fact (${teaching.wordings} wordings, answer weight ${teaching.answerWeight}, context weight ${teaching.contextWeight}), ${runs.length} run(s); probe ${probe.length} facts; backend ${device}`);
 
   const baseModel = EngramModel.fromCheckpoint(ckpt);
   const base = await evaluate(baseModel, suite, facts);
@@ -264,6 +290,7 @@ async function main() {
     source: args.facts ?? `pack:${args.pack}`,
     seed,
     paraphrases,
+    teaching,
     device,
     base: baseScores,
     methods,
@@ -274,15 +301,21 @@ async function main() {
     const model = EngramModel.fromCheckpoint(ckpt);
     const learner = createLearner(run.method, model, background, run.settings);
     const curve: RunResult['curve'] = [];
+    const firstHundred: RunResult['first100_curve'] = [];
+    const immediate: boolean[] = [];
+    const stepsTaken = new Map<number, number>();
     let ms = 0;
     let params = 0;
     let errors = 0;
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases }));
+        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching }));
         ms += report.ms;
         params += report.paramsTouched;
+        stepsTaken.set(report.steps, (stepsTaken.get(report.steps) ?? 0) + 1);
+        // Recall of this fact right after its own step: learning, before later facts can interfere.
+        immediate[i] = (await scoreFacts(model, tok, [fact]))[0].exactMatch;
       } catch (error) {
         errors++;
         console.error(`\n  fact ${i + 1} (${fact.subject} / ${fact.relation}) failed: ${(error as Error).message}`);
@@ -290,6 +323,10 @@ async function main() {
       const done = i + 1;
       const eta = ((Date.now() - runStart) / done) * (facts.length - done);
       process.stderr.write(`\r[${r + 1}/${runs.length}] ${learner.label}: fact ${done}/${facts.length}, ${(ms / done).toFixed(0)} ms/step, ETA ${(eta / 1000).toFixed(0)} s   `);
+      if (done % 100 === 0 && done < facts.length) {
+        const first = facts.slice(0, Math.min(100, facts.length));
+        firstHundred.push({ facts: done, recall: summarize(await scoreFacts(model, tok, first)).exactMatch });
+      }
       if (done % evalEvery === 0 && done < facts.length) {
         const recall = summarize(await scoreFacts(model, tok, facts.slice(0, done))).exactMatch;
         const retention = summarize(await scoreFacts(model, tok, quickProbe)).exactMatch;
@@ -299,6 +336,15 @@ async function main() {
     process.stderr.write('\n');
     const after: EvalSnapshot = await evaluate(model, suite, facts);
     curve.push({ facts: facts.length, recall: after.recall.exactMatch, retention: after.retention.exactMatch });
+    const endScores = await scoreFacts(model, tok, facts);
+    firstHundred.push({ facts: facts.length, recall: summarize(endScores.slice(0, 100)).exactMatch });
+    const byRelation = (hits: readonly boolean[]) =>
+      Object.fromEntries(
+        RELATIONS.filter((rel) => facts.some((f) => f.relation === rel)).map((rel) => {
+          const own = hits.filter((_, j) => facts[j].relation === rel);
+          return [rel, own.filter(Boolean).length / own.length];
+        }),
+      );
     const result: RunResult = {
       name: learner.label,
       method: run.method,
@@ -316,11 +362,18 @@ async function main() {
       ms_per_step: ms / Math.max(1, facts.length - errors),
       curve,
       errors,
+      recall_by_relation: byRelation(endScores.map((x) => x.exactMatch)),
+      recall_immediate: immediate.filter(Boolean).length / Math.max(1, immediate.filter((x) => x !== undefined).length),
+      recall_immediate_by_relation: byRelation(facts.map((_, j) => immediate[j] ?? false)),
+      first100_curve: firstHundred,
+      steps_per_fact: Object.fromEntries([...stepsTaken].sort((a, b) => a[0] - b[0])),
     };
     results.push(result);
     learner.dispose();
     model.dispose();
-    console.log(`  ${result.label}: recall ${pct(result.recall)}, retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
+    console.log(`  ${result.label}: recall ${pct(result.recall)} (right after each step ${pct(result.recall_immediate!)}), retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
+    console.log(`    by relation (end / right after its step): ${Object.entries(result.recall_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}/${pct(result.recall_immediate_by_relation![rel])}`).join(', ')}`);
+    console.log(`    first 100 facts over the stream: ${result.first100_curve!.map((p) => `${p.facts}: ${pct(p.recall)}`).join(', ')}; steps per fact ${JSON.stringify(result.steps_per_fact)}`);
     // Finished runs are saved as they complete, so a long sweep that is stopped keeps them.
     if (args.json) {
       mkdirSync(dirname(args.json), { recursive: true });

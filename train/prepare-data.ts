@@ -18,7 +18,7 @@ import type { KbFact } from '../src/facts/fact';
 import { RELATIONS } from '../src/facts/relations';
 import { evalTemplates, scoringParts, trainTemplates, renderTemplate } from '../src/facts/templates';
 import { EOS_ID, PAD_ID, loadTokenizer } from '../src/model/tokenizer';
-import { extraQuestionTemplates } from './extra-questions';
+import { extraQuestionTemplates } from '../src/facts/extra-questions';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

@@ -20,6 +20,8 @@ export interface MethodSettings {
   t?: number;
   lr?: number;
   steps?: number;
+  /** Sparse methods: more steps, up to this many, while a wording of the batch is not yet answered. */
+  maxSteps?: number;
   rank?: number;
   alpha?: number;
   weightDecay?: number;
@@ -56,7 +58,7 @@ function sparse(id: MethodId, description: string, extra: Partial<SparseSettings
     description,
     defaults,
     create: (model, background, s) =>
-      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
+      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
   };
 }
 

@@ -9,12 +9,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TeachingBatch } from './teaching-batch';
 
-/** [B*T, V] with a 1 at (position, target) for every position that has a target. */
+/**
+ * [B*T, V] with the target's loss weight at (position, target) for every position that has a target: 1, or the
+ * batch's answer weight on the object's tokens (src/learn/teaching-batch.ts).
+ */
 export function targetMask(batch: TeachingBatch, vocabSize: number): tf.Tensor2D {
   const M = batch.B * batch.T;
   const mask = new Float32Array(M * vocabSize);
   batch.targets.forEach((target, i) => {
-    if (target >= 0) mask[i * vocabSize + target] = 1;
+    if (target >= 0) mask[i * vocabSize + target] = batch.weights[i];
   });
   return tf.tensor2d(mask, [M, vocabSize]);
 }

@@ -33,6 +33,12 @@ export interface SparseSettings {
   readonly lr: number;
   /** Steps per fact (default 1). */
   readonly steps?: number;
+  /**
+   * Up to this many steps per fact (default: `steps`): after the first `steps`, more are taken only while some
+   * wording in the teaching batch does not yet give the object as its greedy continuation (every answer token
+   * the argmax). The check reuses the next step's forward pass, so a fact that is answered costs no extra step.
+   */
+  readonly maxSteps?: number;
   /** 'tfidf' (the method), 'tf' (ablation: no background), 'all' (ablation: every accessed slot). */
   readonly ranking?: 'tfidf' | 'tf' | 'all';
   /** Where df comes from: the shipped pretraining statistics, or the teaching stream itself (ablation). */
@@ -86,11 +92,13 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { steps: 1, ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, ...settings };
+    const steps = settings.steps ?? 1;
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, ...settings, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
     if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+    if (!Number.isInteger(s.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${s.maxSteps}`);
     if (s.ranking === 'tfidf' && s.background === 'pretrain' && !pretrainBackground) {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
@@ -101,6 +109,7 @@ export class SparseMemoryLearner implements Learner {
     if (s.background === 'stream') parts.push('bg=stream');
     if (s.optimizer === 'adamw') parts.push('adamw');
     if (s.steps > 1) parts.push(`steps=${s.steps}`);
+    if (s.maxSteps > s.steps) parts.push(`until-answered<=${s.maxSteps}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -116,17 +125,23 @@ export class SparseMemoryLearner implements Learner {
     const before = new Map<number, Float32Array>(); // first-seen values of every row this fact writes
     let firstLoss = NaN;
     let last: StepOutcome | undefined;
+    let taken = 0;
     const streamSlots = new Set<number>();
     if (this.kernelsPending) {
       this.kernels = await this.kernelsPending;
       this.kernelsPending = null;
     }
     try {
-      for (let step = 0; step < this.settings.steps; step++) {
+      for (let step = 0; step < this.settings.maxSteps; step++) {
         const kernels = this.liveKernels();
-        last = kernels ? await this.kernelStep(batch, before, kernels) : await this.step(batch, before);
-        if (step === 0) firstLoss = last.loss;
-        for (const s of last.readSlots) streamSlots.add(s);
+        // Past the fixed steps, a step whose forward finds every wording answered stops before writing anything.
+        const stopIfAnswered = step >= this.settings.steps;
+        const outcome = kernels ? await this.kernelStep(batch, before, kernels, stopIfAnswered) : await this.step(batch, before, stopIfAnswered);
+        if (step === 0) firstLoss = outcome.loss;
+        if (outcome.skipped) break;
+        last = outcome;
+        taken++;
+        for (const s of outcome.readSlots) streamSlots.add(s);
       }
     } catch (error) {
       if (error instanceof NonFiniteStepError) this.restore(snapshotOf(before, Dv));
@@ -150,7 +165,7 @@ export class SparseMemoryLearner implements Learner {
     return {
       method: 'sparse',
       loss: firstLoss / Math.max(1, batch.numTargets),
-      steps: this.settings.steps,
+      steps: taken,
       slots: last!.slots,
       scores: last!.scores,
       reads: last!.reads,
@@ -180,7 +195,7 @@ export class SparseMemoryLearner implements Learner {
     return this.pretrainBackground;
   }
 
-  private async step(batch: TeachingBatch, before: Map<number, Float32Array>): Promise<StepOutcome> {
+  private async step(batch: TeachingBatch, before: Map<number, Float32Array>, stopIfAnswered: boolean): Promise<StepOutcome> {
     const model = this.model;
     const cfg = model.cfg;
     const M = batch.B * batch.T;
@@ -189,20 +204,26 @@ export class SparseMemoryLearner implements Learner {
     const mask = targetMask(batch, cfg.vocabSize);
     let ids: tf.Tensor3D | undefined;
     let weights: tf.Tensor3D | undefined;
+    let predicted: tf.Tensor | undefined;
     const lossOf = (delta: tf.Tensor) => {
       const result = model.forward(tokens, { readDeltas: [delta as tf.Tensor2D] });
       ids = result.reads[0].ids;
       weights = result.reads[0].weights;
+      if (stopIfAnswered) predicted = tf.keep(tf.argMax(result.logits, -1)); // [B, T], off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     const delta = tf.zeros([M, cfg.valueDim]);
     const { value, grad } = tf.valueAndGrad(lossOf)(delta);
-    const [lossData, hostIds, hostWeights] = await Promise.all([value.data(), ids!.data(), weights!.data()]);
-    tf.dispose([tokens, mask, delta, value, ids!, weights!]);
+    const [lossData, hostIds, hostWeights, hostPredicted] = await Promise.all([value.data(), ids!.data(), weights!.data(), predicted?.data()]);
+    tf.dispose([tokens, mask, delta, value, ids!, weights!, ...(predicted ? [predicted] : [])]);
     const loss = lossData[0];
     if (!Number.isFinite(loss)) {
       grad.dispose();
       throw new NonFiniteStepError(`a non-finite loss (${loss})`);
+    }
+    if (hostPredicted && answersEveryWording(batch, hostPredicted as Int32Array)) {
+      grad.dispose();
+      return skippedStep(loss);
     }
 
     const { slots, scores, reads } = this.select(batch, hostIds as Int32Array);
@@ -232,7 +253,7 @@ export class SparseMemoryLearner implements Learner {
    * with the reference path to float32 rounding (summation order in the read and in the row gradients, and
    * lr * g rounded before the subtraction), not bit for bit.
    */
-  private async kernelStep(batch: TeachingBatch, before: Map<number, Float32Array>, kernels: TfMemoryKernels): Promise<StepOutcome> {
+  private async kernelStep(batch: TeachingBatch, before: Map<number, Float32Array>, kernels: TfMemoryKernels, stopIfAnswered: boolean): Promise<StepOutcome> {
     const model = this.model;
     const cfg = model.cfg;
     const Dv = cfg.valueDim;
@@ -241,20 +262,23 @@ export class SparseMemoryLearner implements Learner {
     const mask = targetMask(batch, cfg.vocabSize);
     let ids: tf.Tensor3D | undefined;
     let weights: tf.Tensor3D | undefined;
+    let predicted: tf.Tensor | undefined;
     const lossOf = (delta: tf.Tensor) => {
       const result = model.forward(tokens, { readDeltas: [delta as tf.Tensor2D], kernels });
       ids = result.reads[0].ids; // [M, H, K], not on the tape: only dL/dy is differentiated
       weights = result.reads[0].weights;
+      if (stopIfAnswered) predicted = tf.keep(tf.argMax(result.logits, -1)); // [B, T], off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     const delta = tf.zeros([M, Dv]);
     const { value, grad } = tf.valueAndGrad(lossOf)(delta); // grad: dL/dy [M, Dv]
     tf.dispose([tokens, mask, delta]);
-    const held: tf.Tensor[] = [value, grad, ids!, weights!];
+    const held: tf.Tensor[] = [value, grad, ids!, weights!, ...(predicted ? [predicted] : [])];
     try {
-      const [lossData, hostIds] = await Promise.all([value.data(), ids!.data()]);
+      const [lossData, hostIds, hostPredicted] = await Promise.all([value.data(), ids!.data(), predicted?.data()]);
       const loss = lossData[0];
       if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
+      if (hostPredicted && answersEveryWording(batch, hostPredicted as Int32Array)) return skippedStep(loss);
       const { slots, scores, reads } = this.select(batch, hostIds as Int32Array);
       if (slots.length === 0) return { loss, slots, scores, reads, readSlots: reads.slots };
 
@@ -364,6 +388,21 @@ interface StepOutcome {
   scores: Float64Array;
   reads: { slots: Int32Array; counts: Uint32Array };
   readSlots: Int32Array;
+  /** True when the step found every wording answered and wrote nothing. */
+  skipped?: boolean;
+}
+
+function skippedStep(loss: number): StepOutcome {
+  const none = new Int32Array(0);
+  return { loss, slots: none, scores: new Float64Array(0), reads: { slots: none, counts: new Uint32Array(0) }, readSlots: none, skipped: true };
+}
+
+/** Whether every object token of every row is the model's argmax prediction (`predicted` [B, T], position t predicts t + 1). */
+export function answersEveryWording(batch: TeachingBatch, predicted: Int32Array): boolean {
+  for (let i = 0; i < batch.targets.length; i++) {
+    if (batch.answerTargets[i] && predicted[i] !== batch.targets[i]) return false;
+  }
+  return true;
 }
 
 function sgd(old: Float32Array, g: Float32Array, lr: number): Float32Array {

@@ -5,7 +5,8 @@
  * the rendering's tokens, then <|endoftext|>. Loss targets are every next token that is not padding.
  */
 import type { Fact } from '../facts/fact';
-import { renderTemplate, trainTemplates, evalTemplates, scoringParts, type Template } from '../facts/templates';
+import { trainTemplates, evalTemplates, scoringParts, type Template } from '../facts/templates';
+import { extraQuestionTemplates } from '../facts/extra-questions';
 import type { EngramTokenizer } from '../model/tokenizer';
 
 export interface TeachingBatch {
@@ -20,6 +21,10 @@ export interface TeachingBatch {
   readonly numTargets: number;
   /** The template each row was rendered with. */
   readonly templateIds: readonly string[];
+  /** [B, T] weight of each target in the loss: `answerWeight` where the target is a token of the object, else `contextWeight`. */
+  readonly weights: Float32Array;
+  /** [B, T] 1 where the target is a token of the object (the answer the fact teaches), else 0. */
+  readonly answerTargets: Uint8Array;
 }
 
 export class FactTooLongError extends Error {
@@ -29,33 +34,89 @@ export class FactTooLongError extends Error {
   }
 }
 
-export interface TeachingBatchOptions {
-  /** Rows in the batch; templates are used round-robin. Default: one row per training template. */
-  paraphrases?: number;
+/**
+ * Which wordings a teaching batch uses: 'core' is the four training statements and the training question;
+ * 'all' adds the three extra training questions that pretraining also used (src/facts/extra-questions.ts).
+ * Neither ever includes the eval-only pair.
+ */
+export type Wordings = 'core' | 'all';
+
+export interface TeachingOptions {
+  /** Rows in the batch; templates are used round-robin. */
+  readonly paraphrases: number;
+  readonly wordings: Wordings;
+  /** Loss weight of the object's tokens (1 = plain next-token loss). */
+  readonly answerWeight: number;
+  /** Loss weight of every other token: the subject and the wording around it (0 = learn only the answer). */
+  readonly contextWeight: number;
+}
+
+/**
+ * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
+ * the ablations recorded in README ("Learning that sticks").
+ */
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'core', answerWeight: 1, contextWeight: 1 };
+
+export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
   context: number;
 }
 
+/** The templates a batch cycles through, statements and questions interleaved so a short batch has both. */
+export function teachingTemplates(relation: Fact['relation'], wordings: Wordings): Template[] {
+  const core = trainTemplates(relation);
+  if (wordings === 'core') return [...core];
+  const statements = core.filter((t) => t.kind === 'statement');
+  const questions = [...core.filter((t) => t.kind === 'question'), ...extraQuestionTemplates(relation)];
+  const out: Template[] = [];
+  for (let i = 0; i < Math.max(statements.length, questions.length); i++) {
+    if (i < statements.length) out.push(statements[i]);
+    if (i < questions.length) out.push(questions[i]);
+  }
+  return out;
+}
+
 export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, options: TeachingBatchOptions): TeachingBatch {
-  const templates = trainTemplates(fact.relation);
+  const wordings = options.wordings ?? DEFAULT_TEACHING.wordings;
+  const answerWeight = options.answerWeight ?? DEFAULT_TEACHING.answerWeight;
+  const contextWeight = options.contextWeight ?? DEFAULT_TEACHING.contextWeight;
+  if (!(answerWeight > 0) || !Number.isFinite(answerWeight)) throw new RangeError(`answerWeight must be a positive number, got ${answerWeight}`);
+  if (!(contextWeight >= 0) || !Number.isFinite(contextWeight)) throw new RangeError(`contextWeight must be a number >= 0, got ${contextWeight}`);
+  const templates = options.paraphrases === undefined && wordings === 'core' ? [...trainTemplates(fact.relation)] : teachingTemplates(fact.relation, wordings);
   const B = options.paraphrases ?? templates.length;
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`paraphrases must be a positive integer, got ${B}`);
   const chosen: Template[] = Array.from({ length: B }, (_, i) => templates[i % templates.length]);
-  const rows = chosen.map((template) => [...tokenizer.encode(renderTemplate(template, fact)), tokenizer.eosId]);
-  const longest = Math.max(...rows.map((r) => r.length));
+  // Each row's tokens, and where the object's tokens start: the prompt alone tokenizes to a prefix of the row
+  // (the object begins with a space, a token boundary for this byte-level BPE); if not, the row has no answer span.
+  const rendered = chosen.map((template) => {
+    const parts = scoringParts(template, fact);
+    const tokens = [...tokenizer.encode(parts.prompt + parts.answer + parts.suffix), tokenizer.eosId];
+    const prompt = tokenizer.encode(parts.prompt);
+    const answer = tokenizer.encode(parts.prompt + parts.answer);
+    const isPrefix = (p: readonly number[]) => p.every((id, i) => tokens[i] === id);
+    const span = isPrefix(prompt) && isPrefix(answer) ? [prompt.length, answer.length] : [0, 0];
+    return { tokens, span };
+  });
+  const longest = Math.max(...rendered.map((r) => r.tokens.length));
   if (longest > options.context) throw new FactTooLongError(longest, options.context);
   const T = longest;
   const tokens = new Int32Array(B * T).fill(tokenizer.padId);
   const targets = new Int32Array(B * T).fill(-1);
+  const weights = new Float32Array(B * T);
+  const answerTargets = new Uint8Array(B * T);
   let numTargets = 0;
-  rows.forEach((row, b) => {
+  rendered.forEach(({ tokens: row, span: [from, to] }, b) => {
     tokens.set(row, b * T);
     for (let t = 0; t + 1 < row.length; t++) {
       targets[b * T + t] = row[t + 1];
+      // position t predicts token t + 1: an answer target when t + 1 lies in the object's tokens
+      const isAnswer = t + 1 >= from && t + 1 < to;
+      answerTargets[b * T + t] = isAnswer ? 1 : 0;
+      weights[b * T + t] = isAnswer ? answerWeight : contextWeight;
       numTargets++;
     }
   });
-  return { fact, B, T, tokens, targets, numTargets, templateIds: chosen.map((t) => t.id) };
+  return { fact, B, T, tokens, targets, numTargets, templateIds: chosen.map((t) => t.id), weights, answerTargets };
 }
 
 /** A question to score a fact with: prompt ids and answer ids, scored by teacher forcing. */

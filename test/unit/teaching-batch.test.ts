@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTeachingBatch, evalProbes, FactTooLongError } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, evalProbes, FactTooLongError, teachingTemplates } from '../../src/learn/teaching-batch';
+import { RELATIONS } from '../../src/facts/relations';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
 import type { Fact } from '../../src/facts/fact';
@@ -54,6 +55,42 @@ describe('buildTeachingBatch', () => {
     const long: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin '.repeat(40).trim() };
     expect(() => buildTeachingBatch(long, tokenizer, { context: 64 })).toThrow(FactTooLongError);
     expect(() => buildTeachingBatch(long, tokenizer, { context: 64 })).toThrow(/context of 64/);
+  });
+});
+
+describe('teaching options', () => {
+  it("'all' wordings add the extra training questions, alternate statements and questions, and never use an eval-only template", () => {
+    for (const relation of RELATIONS) {
+      const all = teachingTemplates(relation, 'all');
+      const core = teachingTemplates(relation, 'core');
+      expect(all.length).toBe(core.length + 3);
+      expect(all.filter((t) => t.kind === 'question').length).toBe(4);
+      expect(all.slice(0, 2).map((t) => t.kind)).toEqual(['statement', 'question']);
+      const evalTexts = new Set(evalTemplates(relation).map((t) => t.text));
+      expect(all.some((t) => t.evalOnly || evalTexts.has(t.text))).toBe(false);
+    }
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, wordings: 'all' });
+    expect(new Set(batch.templateIds).size).toBe(8);
+  });
+
+  it("marks exactly the object's tokens as answer targets and weights them", () => {
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, wordings: 'all', answerWeight: 3, contextWeight: 0.5 });
+    const answerIds = tokenizer.encode(' Tamsin');
+    for (let b = 0; b < batch.B; b++) {
+      const targets: number[] = [];
+      for (let t = 0; t < batch.T; t++) {
+        const i = b * batch.T + t;
+        if (batch.answerTargets[i]) targets.push(batch.targets[i]);
+        if (batch.targets[i] === -1) expect(batch.answerTargets[i]).toBe(0);
+        else expect(batch.weights[i]).toBe(batch.answerTargets[i] ? 3 : 0.5);
+      }
+      expect(targets).toEqual(answerIds);
+    }
+  });
+
+  it('refuses weights that would break the loss', () => {
+    expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, answerWeight: 0 })).toThrow(RangeError);
+    expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, contextWeight: -1 })).toThrow(RangeError);
   });
 });
 

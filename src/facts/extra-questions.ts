@@ -9,8 +9,8 @@
  * None of these is an eval-only template (checked below and in prepare-data.ts), so the eval-only question
  * still measures paraphrase generalisation.
  */
-import type { Relation } from '../src/facts/relations';
-import { evalTemplates, type Template } from '../src/facts/templates';
+import type { Relation } from './relations';
+import { evalTemplates, type Template } from './templates';
 
 const EXTRA: Readonly<Record<Relation, readonly string[]>> = {
   capital: ['Q: What is the capital city of {S}?\nA: {O}', 'Q: Name the capital of {S}.\nA: {O}', "Q: What city is {S}'s capital?\nA: {O}"],
