@@ -27,7 +27,7 @@ import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { buildTeachingBatch, DEFAULT_TEACHING, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
-import { evaluate, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
+import { evaluate, retainedProbe, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { heldoutWindows } from '../src/eval/heldout-nll';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
@@ -329,7 +329,7 @@ async function main() {
       }
       if (done % evalEvery === 0 && done < facts.length) {
         const recall = summarize(await scoreFacts(model, tok, facts.slice(0, done))).exactMatch;
-        const retention = summarize(await scoreFacts(model, tok, quickProbe)).exactMatch;
+        const retention = summarize(await scoreFacts(model, tok, retainedProbe(quickProbe, facts.slice(0, done)))).exactMatch;
         curve.push({ facts: done, recall, retention });
       }
     }

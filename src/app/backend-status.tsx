@@ -1,12 +1,13 @@
 /** Which backend and GPU adapter Engram runs on, always visible; or why it fell back to the CPU. */
 import type { EngineState } from './engine-state';
+import { backendPreference } from './url-state';
 
 export function BackendStatus({ engine }: { engine: EngineState }) {
   const { backend, progress } = engine;
   if (!backend) {
     return (
       <section className="backend-status pending" aria-live="polite" data-testid="backend-status">
-        <span className="dot" /> {progress ? `${progress.stage}…` : 'Detecting WebGPU…'}
+        <span className="dot" /> {progress ? `${progress.stage}…` : pendingText()}
       </section>
     );
   }
@@ -59,6 +60,12 @@ export function BackendStatus({ engine }: { engine: EngineState }) {
       )}
     </section>
   );
+}
+
+/** Before the worker reports: what it is doing, without mentioning WebGPU when the URL asked for the CPU. */
+function pendingText(): string {
+  const forced = backendPreference(location.search)?.[0];
+  return forced === 'wasm' || forced === 'cpu' ? 'Starting the CPU backend…' : 'Detecting WebGPU…';
 }
 
 function withBackend(name: string): string {

@@ -8,7 +8,9 @@ export function ModelStatus({ engine }: { engine: EngineState }) {
       <section className="model-status" data-testid="model-status">
         <strong>Model:</strong> {(model.parameters / 1e6).toFixed(1)}M parameters ({model.megabytes.toFixed(1)} MB as float32 in memory), d_model{' '}
         {model.dModel}, {model.nLayers} layers, a memory of <span data-testid="memory-slots">{model.memorySlots.toLocaleString('en-US')}</span> slots
-        ({model.memoryHeads} heads x top-{model.topk}, values of {model.valueDim}) <span className="muted">· loaded in {(model.loadMs / 1000).toFixed(1)} s</span>
+        ({model.memoryHeads} heads x top-{model.topk}, values of {model.valueDim}) <span className="muted">
+          · {model.fromCache ? <span data-testid="model-from-cache">loaded from cache</span> : 'downloaded'} in {(model.loadMs / 1000).toFixed(1)} s
+        </span>
       </section>
     );
   }

@@ -32,8 +32,18 @@ export interface EvalSnapshot {
 export async function evaluate(model: EngramModel, suite: EvalSuite, taught: readonly Fact[]): Promise<EvalSnapshot> {
   const started = performance.now();
   const recallScores = await scoreFacts(model, suite.tokenizer, taught);
-  const retention = summarize(await scoreFacts(model, suite.tokenizer, suite.probe));
+  const retention = summarize(await scoreFacts(model, suite.tokenizer, retainedProbe(suite.probe, taught)));
   const nll = suite.heldout.length > 0 ? await heldoutNll(model, suite.heldout) : null;
   const multipleChoice = suite.distractorPool.length > 0 && taught.length > 0 ? await multipleChoiceAccuracy(model, suite.tokenizer, taught, suite.distractorPool) : null;
   return { recall: summarize(recallScores), recallScores, retention, nll, multipleChoice, ms: performance.now() - started };
+}
+
+/**
+ * The probe facts that should still hold after `taught`: all but those whose subject and relation a taught fact
+ * sets (a counterfactual edit of a probe fact changes its answer on purpose; that is learning, not forgetting).
+ * Other facts about an edited subject stay in, so damage around an edit still counts.
+ */
+export function retainedProbe<T extends Fact>(probe: readonly T[], taught: readonly Fact[]): T[] {
+  const edited = new Set(taught.map((f) => `${f.subject}\t${f.relation}`));
+  return probe.filter((p) => !edited.has(`${p.subject}\t${p.relation}`));
 }

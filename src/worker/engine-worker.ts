@@ -7,7 +7,8 @@ import { describeBackend, initBackend, type BackendInfo } from '../gpu/tf-backen
 import { GpuError } from '../gpu/gpu-errors';
 import { CheckpointError, fetchSource, loadCheckpoint, type Checkpoint } from '../model/checkpoint';
 import { EngramModel } from '../model/transformer';
-import { fetchTokenizer } from '../model/tokenizer';
+import { loadTokenizer } from '../model/tokenizer';
+import { cachedFetch, cachingSource, type CachingSource } from '../model/checkpoint-cache';
 import type { EngineCommand, EngineEvent, EngineFailure, ModelReport } from './protocol';
 import { Engine } from './engine';
 import { settingsProblems } from './settings';
@@ -33,14 +34,15 @@ let init: Extract<EngineCommand, { type: 'init' }> | null = null;
 
 async function startBackend(command: Extract<EngineCommand, { type: 'init' }>): Promise<BackendInfo> {
   const started = performance.now();
-  post({ type: 'progress', stage: 'Starting the GPU backend', done: 0, total: 1 });
+  const stage = command.preference && command.preference[0] !== 'webgpu' ? 'Starting the CPU backend' : 'Starting the GPU backend';
+  post({ type: 'progress', stage, done: 0, total: 1 });
   let lost = false;
   const info = await initBackend({
     preference: command.preference,
     // After a loss every pending GPU call fails validation; the loss itself is what the person needs to hear.
     onGpuError: (error) => lost || post({ type: 'error', failure: toFailure(error) }),
   });
-  post({ type: 'progress', stage: 'Starting the GPU backend', done: 1, total: 1 });
+  post({ type: 'progress', stage, done: 1, total: 1 });
   post({
     type: 'backend',
     report: {
@@ -61,9 +63,19 @@ async function startBackend(command: Extract<EngineCommand, { type: 'init' }>): 
 async function loadModel(modelUrl: string): Promise<{ checkpoint: Checkpoint; model: EngramModel }> {
   const started = performance.now();
   const stage = 'Downloading the model';
-  const checkpoint = await loadCheckpoint(fetchSource(modelUrl), {
-    onProgress: (loaded, total) => post({ type: 'progress', stage, done: loaded, total: total ?? 0 }),
-  });
+  // The weights come from this browser's cache on a second visit (checkpoint-cache.ts), checked like a download.
+  const load = (source: CachingSource) => loadCheckpoint(source, { onProgress: (loaded, total) => post({ type: 'progress', stage, done: loaded, total: total ?? 0 }) });
+  let source = cachingSource(fetchSource(modelUrl));
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = await load(source);
+  } catch (error) {
+    if (!source.fromCache) throw error;
+    await source.discard(); // a damaged cached copy: fetch it again
+    source = cachingSource(fetchSource(modelUrl));
+    checkpoint = await load(source);
+  }
+  await source.commit();
   post({ type: 'progress', stage: 'Uploading the model to the GPU', done: 0, total: 1 });
   const model = EngramModel.fromCheckpoint(checkpoint);
   let parameters = 0;
@@ -85,12 +97,19 @@ async function loadModel(modelUrl: string): Promise<{ checkpoint: Checkpoint; mo
     parameters,
     megabytes: bytes / 2 ** 20,
     loadMs: performance.now() - started,
+    fromCache: source.fromCache,
   };
   post({ type: 'model', report });
   return { checkpoint, model };
 }
 
 let checkpoint: Checkpoint | null = null;
+
+async function fetchCachedTokenizer(url: string, sha256: string) {
+  const response = await cachedFetch(url, sha256);
+  if (!response.ok) throw new Error(`could not load the tokenizer from ${url}: HTTP ${response.status}`);
+  return loadTokenizer(await response.json());
+}
 
 /**
  * Issue 7 item 4: a lost device (driver reset, or the test hook) is reported, the backend is rebuilt on a new
@@ -120,8 +139,8 @@ async function handle(command: EngineCommand): Promise<void> {
   if (command.type === 'init') {
     init = command;
     backend = await startBackend(command);
-    const tokenizer = await fetchTokenizer(`${command.modelUrl}tokenizer.json`);
     const loaded = await loadModel(command.modelUrl);
+    const tokenizer = await fetchCachedTokenizer(`${command.modelUrl}tokenizer.json`, loaded.checkpoint.manifest.files.weights.sha256);
     checkpoint = loaded.checkpoint;
     engine = new Engine(post, command.settings);
     await engine.attach({ ...loaded, tokenizer, dataUrl: command.dataUrl }, command.evalSize);

@@ -17,6 +17,7 @@ import { backgroundOf, type BackgroundStats } from '../learn/tfidf';
 import { decodePatch, encodePatch, type PatchModel } from '../learn/patch-file';
 import { greedyDecodeWithProbs } from '../model/answers';
 import type { Checkpoint } from '../model/checkpoint';
+import { cachedFetch } from '../model/checkpoint-cache';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { EngramModel } from '../model/transformer';
@@ -449,7 +450,7 @@ export class Engine {
 
   private async fetchText(path: string): Promise<string> {
     const url = new URL(path, this.dataUrl).href;
-    const response = await fetch(url);
+    const response = await cachedFetch(url, this.modelSha); // kept with the checkpoint's cache (checkpoint-cache.ts)
     if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}; the app's data files are missing.`);
     return response.text();
   }

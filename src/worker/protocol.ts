@@ -95,6 +95,8 @@ export interface ModelReport {
   parameters: number;
   megabytes: number;
   loadMs: number;
+  /** The weights came from this browser's cache (a second visit), not the network. */
+  fromCache?: boolean;
 }
 
 export interface DecodedAnswer {
