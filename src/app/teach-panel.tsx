@@ -6,6 +6,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import type { Fact } from '../facts/fact';
 import { parseFact, validateFact } from '../facts/parse-fact';
 import { RELATION_INFO, RELATIONS } from '../facts/relations';
+import { nameWarning } from '../facts/unseen-characters';
 import type { Engine } from './use-engine';
 
 export function TeachPanel({ engine }: { engine: Engine }) {
@@ -81,15 +82,24 @@ export function TeachPanel({ engine }: { engine: Engine }) {
 }
 
 function Understood({ fact }: { fact: Fact }) {
+  // Characters the model never saw in training (unseen-characters.ts): say so before anything is taught.
+  const warning = nameWarning(fact);
   return (
-    <p className="understood" data-testid="understood">
-      <span className="muted">Understood as</span> <span className="chip" data-testid="understood-subject">{fact.subject}</span>
-      <span className="chip relation" data-testid="understood-relation">
-        {RELATION_INFO[fact.relation].label}
-      </span>
-      <span className="chip" data-testid="understood-object">
-        {fact.object}
-      </span>
-    </p>
+    <>
+      <p className="understood" data-testid="understood">
+        <span className="muted">Understood as</span> <span className="chip" data-testid="understood-subject">{fact.subject}</span>
+        <span className="chip relation" data-testid="understood-relation">
+          {RELATION_INFO[fact.relation].label}
+        </span>
+        <span className="chip" data-testid="understood-object">
+          {fact.object}
+        </span>
+      </p>
+      {warning && (
+        <p className={`name-warning ${warning.level}`} role="note" data-testid="name-warning" data-level={warning.level}>
+          {warning.message}
+        </p>
+      )}
+    </>
   );
 }
