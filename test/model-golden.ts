@@ -3,8 +3,8 @@
  * wrote a batch through the exported fp16 weights (train/export.py -> train/golden/golden.json); the TypeScript
  * model must reproduce its logits, loss and the memory slots read (llm.c test_gpt2 pattern).
  *
- * Tolerances (float32 in both, different summation order): logits 2e-3 absolute, loss 1e-4 absolute, read
- * weights 1e-4. Slot ids must match exactly per (token, head) as a set, except where the trainer recorded a
+ * Tolerances (float32 in both, different summation order): logits 1e-4 absolute (LOGIT_TOL below says why),
+ * loss 1e-4 absolute, read weights 1e-4. Slot ids must match exactly per (token, head) as a set, except where the trainer recorded a
  * selection margin (gap between the last kept and the best rejected score) under 1e-4, where a float32
  * reimplementation may legitimately keep the other candidate; at most 2 such heads are forgiven.
  */
@@ -28,7 +28,13 @@ export interface Golden {
   weights_sha256: string;
 }
 
-export const LOGIT_TOL = 2e-3;
+/**
+ * Largest |logit difference| measured on the shipped checkpoint: cpu 2.3e-5, wasm 1.8e-5 (2.6e-5 with an
+ * earlier wasm kernel), webgpu with tf ops 1.6e-5, webgpu with the WGSL memory kernels 1.8e-5 (SwiftShader).
+ * 1e-4 leaves about 4x headroom over the largest: room for another summation order on a real GPU, while an
+ * error of the size a wrong op or a stale buffer makes (1e-3 and up) still fails.
+ */
+export const LOGIT_TOL = 1e-4;
 const LOSS_TOL = 1e-4;
 const WEIGHT_TOL = 1e-4;
 const MARGIN_TOL = 1e-4;
