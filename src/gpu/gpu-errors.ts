@@ -11,7 +11,8 @@ export type GpuErrorKind =
   | 'device-lost'
   | 'shader-compile'
   | 'gpu-validation'
-  | 'gpu-out-of-memory';
+  | 'gpu-out-of-memory'
+  | 'tfjs-internals';
 
 export class GpuError extends Error {
   constructor(
@@ -99,6 +100,25 @@ export class GpuOutOfMemoryError extends GpuError {
       `The GPU ran out of memory allocating ${what} (${(bytes / 2 ** 20).toFixed(1)} MiB).`,
       'Close other GPU-heavy tabs, or pick a smaller memory in the settings.',
     );
+  }
+}
+
+/**
+ * The installed tfjs lacks internals that Engram's WebGPU path reads (src/gpu/tf-interop.ts): a tfjs version
+ * other than the one package.json pins. Raised when the WebGPU backend starts; the app then runs on the CPU.
+ */
+export class TfjsInternalsError extends GpuError {
+  constructor(
+    readonly tfjsVersion: string,
+    readonly testedVersion: string,
+    readonly missing: readonly string[],
+  ) {
+    super(
+      'tfjs-internals',
+      `Engram's WebGPU path needs parts of tfjs-backend-webgpu that tfjs ${tfjsVersion} does not have (${missing.join('; ')}); it was built and tested with tfjs ${testedVersion}.`,
+      `Engram runs on the CPU meanwhile. If you build Engram yourself, install the tfjs version package.json pins (${testedVersion}) with npm ci.`,
+    );
+    this.name = 'TfjsInternalsError';
   }
 }
 

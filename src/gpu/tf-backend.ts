@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { detectWebGPU, type AdapterSummary, type DetectOptions } from './detect-webgpu';
-import { describe, GpuError, GpuValidationError } from './gpu-errors';
+import { describe, GpuError, GpuValidationError, TfjsInternalsError } from './gpu-errors';
+import { checkTfjsInternals } from './tf-interop';
 import { installTfOpGuards } from './tf-op-guards';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -47,6 +48,13 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
       if (await tf.setBackend('webgpu')) {
         await tf.ready();
+        try {
+          checkTfjsInternals(tf.backend()); // the tfjs internals our kernels and buffer-pool trimming use
+        } catch (error) {
+          if (!(error instanceof TfjsInternalsError)) throw error;
+          fallbackReason = error;
+          continue;
+        }
         installTfOpGuards('webgpu'); // tfjs-webgpu 4.22 kernels that return silently wrong results
         // Keep small tensors on the GPU too: otherwise ops on < 1000 CPU-resident elements run on CPU
         // kernels, and neither the known-answer check nor our tests would exercise the GPU.

@@ -1,22 +1,101 @@
 /**
- * Running our own WGSL pipelines on tfjs-webgpu's GPUDevice, against tfjs tensors, without copies
- * (anchors.md §1.4-1.6, checked against tfjs-backend-webgpu 4.22's backend_webgpu.js):
+ * The one module that reaches into tfjs-backend-webgpu beyond its documented API, so that our own WGSL pipelines
+ * run on tfjs's GPUDevice against tfjs tensors without copies (checked against tfjs-backend-webgpu 4.22's
+ * backend_webgpu.js and buffer_manager.js; docs/architecture.md §4 lists what is used and why):
  * - tfjs records work into an unsubmitted command encoder (up to 15 dispatches). Before we submit anything
  *   that reads or writes a tfjs tensor's buffer, `flushTfjs` submits tfjs's pending work, so queue order is
  *   program order: tfjs before us, us before whatever tfjs records next.
- * - `gpuBufferOf` returns the tensor's own GPUBuffer (tensorMap is a public field); `dataToGPU()` would copy,
- *   which for a 512 MiB value table is exactly what we must not do.
+ * - `gpuBufferOf` returns the tensor's own GPUBuffer (from tensorMap); `dataToGPU()` would copy, which for a
+ *   512 MiB value table is exactly what we must not do.
  * - Outputs are tfjs-managed buffers (makeTensorInfo + uploadToGPU), wrapped as tracked tensors, so dispose,
  *   tf.tidy and tf.memory() account for them like any tfjs output.
  * - In-place writes must drop tfjs's CPU copy of the values (`read()` caches them and would return stale data).
+ * - The buffer pool (bufferManager) is read for memory figures and trimmed (`trimBufferPool`).
+ * None of this is stable API, so package.json pins the tfjs version, and `checkTfjsInternals` verifies every
+ * field and method used here when the backend starts, failing with TfjsInternalsError otherwise. Keep every
+ * such access in this file.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { TfjsInternalsError } from './gpu-errors';
 
-/** The active tfjs backend if it is WebGPU (ours keeps the name 'webgpu', see tf-backend.ts), else null. */
+/** The tfjs release whose internals this module was written and tested against (package.json pins it). */
+export const TESTED_TFJS_VERSION = '4.22.0';
+
+/** Methods of WebGPUBackend used here (refCount is KernelBackend API, listed because we depend on it). */
+const BACKEND_METHODS = ['submitQueue', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'uploadToGPU', 'makeTensorInfo', 'refCount', 'disposeData'] as const;
+/** Numeric fields of the backend's BufferManager used here. */
+const POOL_COUNTERS = ['numBytesUsed', 'numBytesAllocated', 'numFreeBuffers'] as const;
+
+type Loose = Record<string, unknown>;
+
+function isObject(x: unknown): x is Loose {
+  return typeof x === 'object' && x !== null;
+}
+
+/**
+ * What `backend` lacks of the tfjs-backend-webgpu internals this module uses, one description per gap (empty
+ * when all are there). Besides the fields and methods, a one-element probe tensor is made and uploaded to check
+ * that tensorMap entries hold their GPUBuffer in `resource` and their CPU cache in `values`.
+ */
+export function missingTfjsInternals(backend: unknown): string[] {
+  if (!isObject(backend)) return ['the backend is not an object'];
+  const missing: string[] = [];
+  if (!isObject(backend.device) || typeof (backend.device as Loose).createCommandEncoder !== 'function') missing.push('backend.device (a GPUDevice)');
+  if (!isObject(backend.queue) || typeof (backend.queue as Loose).submit !== 'function') missing.push('backend.queue (a GPUQueue)');
+  for (const name of BACKEND_METHODS) if (typeof backend[name] !== 'function') missing.push(`backend.${name}()`);
+  const tensorMap = backend.tensorMap;
+  const hasTensorMap = isObject(tensorMap) && typeof tensorMap.get === 'function';
+  if (!hasTensorMap) missing.push('backend.tensorMap.get()');
+  const pool = backend.bufferManager;
+  if (!isObject(pool)) missing.push('backend.bufferManager');
+  else {
+    for (const name of POOL_COUNTERS) if (typeof pool[name] !== 'number') missing.push(`backend.bufferManager.${name} (a number)`);
+    if (!(pool.freeBuffers instanceof Map)) missing.push('backend.bufferManager.freeBuffers (a Map)');
+  }
+  if (missing.length > 0 || !hasTensorMap) return missing;
+
+  // The entry behind a tensor: its GPUBuffer and its CPU cache.
+  const b = backend as unknown as WebGPUBackend;
+  let info: tf.TensorInfo | null = null;
+  try {
+    info = b.makeTensorInfo([1], 'float32', new Float32Array([0]));
+    b.uploadToGPU(info.dataId);
+    const entry: unknown = b.tensorMap.get(info.dataId);
+    if (!isObject(entry)) missing.push('backend.tensorMap entries (none for an uploaded tensor)');
+    else {
+      if (!isObject(entry.resource) || !('mapState' in entry.resource)) missing.push('backend.tensorMap entry .resource (a GPUBuffer after uploadToGPU)');
+      if (!('values' in entry)) missing.push('backend.tensorMap entry .values (the CPU cache)');
+    }
+  } catch (error) {
+    missing.push(`a probe tensor could not be made and uploaded (${error instanceof Error ? error.message : String(error)})`);
+  } finally {
+    if (info) b.disposeData(info.dataId, true);
+  }
+  return missing;
+}
+
+const checked = new WeakSet<object>();
+
+/**
+ * Throws TfjsInternalsError (naming the installed tfjs version and the tested one) unless `backend` has every
+ * internal this module uses; returns it typed otherwise. Checked once per backend instance.
+ */
+export function checkTfjsInternals(backend: unknown, tfjsVersion: string = tf.version.tfjs): WebGPUBackend {
+  if (isObject(backend) && checked.has(backend)) return backend as unknown as WebGPUBackend;
+  const missing = missingTfjsInternals(backend);
+  if (missing.length > 0) throw new TfjsInternalsError(tfjsVersion, TESTED_TFJS_VERSION, missing);
+  checked.add(backend as object);
+  return backend as unknown as WebGPUBackend;
+}
+
+/**
+ * The active tfjs backend if it is WebGPU (ours keeps the name 'webgpu', see tf-backend.ts), else null.
+ * Throws TfjsInternalsError if it is WebGPU but lacks the internals this module uses.
+ */
 export function activeWebGPUBackend(): WebGPUBackend | null {
-  const backend = tf.backend() as Partial<WebGPUBackend>;
-  return backend && backend.device && backend.tensorMap && typeof backend.submitQueue === 'function' ? (backend as WebGPUBackend) : null;
+  if (tf.getBackend() !== 'webgpu') return null;
+  return checkTfjsInternals(tf.backend());
 }
 
 /** Submits whatever tfjs has recorded but not yet submitted (the same sequence tfjs's readToGPU uses). */
@@ -45,7 +124,7 @@ export function allocateOutput<R extends tf.Rank>(backend: WebGPUBackend, shape:
 
 /**
  * Before writing a tensor's buffer in place: nobody else may alias it (tf.clone, reshape and tf.variable share
- * buffers, anchors.md §0.4), and tfjs's CPU cache of its values must be dropped afterwards (`markWritten`).
+ * one data id and so one buffer), and tfjs's CPU cache of its values must be dropped afterwards (`markWritten`).
  */
 export function assertExclusive(backend: WebGPUBackend, tensor: tf.TensorInfo, what: string): void {
   const refs = backend.refCount(tensor.dataId);
