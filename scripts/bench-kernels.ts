@@ -8,7 +8,7 @@
  * --teach (part of --full) adds whole teach() calls on the shipped model: the sparse learner on the kernels
  * against the same learner on its reference path (tf ops, host SGD, a table copy per write), both on webgpu,
  * F facts each after a warm-up fact (minutes on SwiftShader: the rest of the model dominates there). Prints medians and ratios and names the adapter; on a CPU emulator (SwiftShader,
- * lavapipe) only the ratios and the scaling with N mean anything (testing-webgpu.md pitfall 5). Both paths run
+ * lavapipe) only the ratios and the scaling with N mean anything (docs/testing-webgpu.md, pitfall 5). Both paths run
  * on the same tfjs webgpu backend and device; every timing waits until the GPU queue is idle. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  // WebGPU must exist on navigator before tfjs-backend-webgpu is imported (testing-webgpu.md).
+  // WebGPU must exist on navigator before tfjs-backend-webgpu is imported (docs/testing-webgpu.md §2).
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create([]) as unknown as GPU;

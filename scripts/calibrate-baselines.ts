@@ -1,5 +1,5 @@
 /**
- * Calibrates the paper's baselines (method.md §3) on the shipped model: for each method, learning rate and
+ * Calibrates the paper's baselines (docs/method.md §3) on the shipped model: for each method, learning rate and
  * steps per fact, teach single invented facts (fresh model each time) and print the eval-only answer
  * log-probability before/after (the question the teaching batch never contains), whether it became the argmax,
  * a forgetting signal (retention-probe exact match and mean answer log-prob over a fixed subset, before ->

@@ -1,5 +1,5 @@
 /**
- * The Content-Security-Policy of the built app (issue 7 item 7): no inline script, no eval, nothing loaded from
+ * The Content-Security-Policy of the built app, which must be strict: no inline script, no eval, nothing loaded from
  * another origin. Measured against the real bundle by test/e2e/csp.test.ts.
  *
  *  - script-src 'wasm-unsafe-eval': tfjs-backend-wasm compiles its .wasm with WebAssembly.instantiate, which CSP

@@ -1,5 +1,5 @@
 /**
- * Base-model quality (issue 3, item 5), computed by the TypeScript model that users run:
+ * Base-model quality (what README's "Model" section reports), computed by the TypeScript model that users run:
  *   - held-out language-model loss (nats/token) per text domain (public/data/heldout.jsonl, windows of
  *     `context` tokens);
  *   - exact match answering the eval-only question template over the pretrained facts

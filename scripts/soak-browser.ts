@@ -1,5 +1,5 @@
 /**
- * Browser soak (issue 7 item 1): streams many facts into the built app in headless Chromium through its own
+ * Browser soak (the app must stay flat in memory and lose no work over a long stream): streams many facts into the built app in headless Chromium through its own
  * controls (the packs one after another, again from the first when they run out), and watches for leaks and
  * lost work. Every `--every` facts it prints the backend's tensors and bytes (tf.memory() in the engine worker,
  * sent with each taught fact), the worker's JavaScript heap and array buffers (Chrome DevTools Protocol), the

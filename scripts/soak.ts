@@ -1,5 +1,5 @@
 /**
- * Soak (issue 7 item 1): stream many facts through sparse memory finetuning and watch for leaks. Prints the
+ * Soak (memory must stay flat over a long stream): stream many facts through sparse memory finetuning and watch for leaks. Prints the
  * tensor count and backend bytes every `--every` facts, the least-squares slope of both over the stream (per
  * 100 facts), errors, and recall / retention at the end.
  *

@@ -1,5 +1,5 @@
 // memory-lookup: product-key lookup for every (token t, head h): slot ids, raw scores and softmax weights
-// (method.md §1 steps 2-4; Lample et al. 2019). Two passes, no workgroup memory and no barriers:
+// (docs/method.md §1 steps 2-4; Lample et al. 2019). Two passes, no workgroup memory and no barriers:
 // score_keys: one invocation per (item, half, sub-key) writes s1 / s2 into a scratch buffer;
 // select_slots: one invocation per item keeps a sorted top-K of each half (insertion into a private list), then
 // of the candidate sums s1[i] + s2[j] (slot i_id * nKeys + j_id), then softmax.

@@ -1,4 +1,4 @@
-// read-backward: gradient of the memory read (method.md §1 "Gradient of the read"; paper.md §4.5's atomic-free
+// read-backward: gradient of the memory read (docs/method.md §1.1; like the reference implementation's atomic-free
 // "reverse_indices" scheme). For the U requested slots: rowGrads[u] = sum over reads r of slot u of
 // w[r] * dY[token(r)], without a dense N x Dv buffer and without float atomics. Passes (entry points):
 // map_slots (slotMap[slot] = u + 1) -> count_reads (integer-atomic count and rank per read) -> scan_offsets

@@ -1,4 +1,4 @@
-// slot-counts: how often each memory slot was read in a batch (the TF term of TF-IDF, method.md §2 step 3).
+// slot-counts: how often each memory slot was read in a batch (the TF term of TF-IDF, docs/method.md §2 step 3).
 // Algorithm: one invocation per read (token t, head h, rank j); reads of pad tokens (mask 0) are skipped;
 // counts[slot] += 1 with an integer atomic, so duplicate slot ids are exact and order-independent.
 // Invariants: slotIds.length = numTokens * readsPerToken; every slot id < numSlots (out-of-range ids are

@@ -1,5 +1,5 @@
 // sparse-update: one plain SGD step on selected value rows only, in place: V[slot[u]] -= lr * grad[u]
-// (method.md §2 steps 6-7: no momentum, no weight decay, so unselected rows move exactly zero).
+// (docs/method.md §2 steps 6-7: no momentum, no weight decay, so unselected rows move exactly zero).
 // Algorithm: one invocation per (u, column), for the rows of one shard of V (one pass per shard). The work
 // is t * Dv whatever N is. Invariants: slot ids are unique (the wrapper asserts it: duplicates would race);
 // ids outside this shard are skipped, so each row is written by exactly one pass.

@@ -1,4 +1,4 @@
-// value-read: y[t] = sum_h sum_j w[t, h, j] * V[slot[t, h, j]] over all heads (method.md §1 step 4), for the
+// value-read: y[t] = sum_h sum_j w[t, h, j] * V[slot[t, h, j]] over all heads (docs/method.md §1 step 4), for the
 // rows of one shard of V (the wrapper runs one pass per shard; `accumulate` = 0 on the first pass).
 // Algorithm: one workgroup per token; its H * K (slot, weight) pairs are staged in workgroup memory in
 // chunks of 64, and each invocation owns column c = strip + lid (strips of 64 columns). Reads are summed in

@@ -1,6 +1,6 @@
 /**
  * One GPUDevice per test file, created before the tests and destroyed after them. Any GPU error that no error
- * scope caught fails the file: WebGPU reports validation errors only as events (testing-webgpu.md, pitfall 2).
+ * scope caught fails the file: WebGPU reports validation errors only as events (docs/testing-webgpu.md, pitfall 2).
  * Usable in Node (with test/gpu/node-webgpu.ts) and in the browser (with detectWebGPU).
  */
 import { afterAll, beforeAll, expect } from 'vitest';

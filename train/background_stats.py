@@ -1,4 +1,4 @@
-"""Background document frequency for TF-IDF slot ranking (method.md section 2, step 4).
+"""Background document frequency for TF-IDF slot ranking (docs/method.md §2 step 4).
 
 df(i) = number of background batches in which memory slot i is read at least once (any head, any memory
 layer, non-pad tokens). Batches are drawn from the pretraining mix (packed fact renderings and general text in

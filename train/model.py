@@ -7,7 +7,7 @@ that tfjs can reproduce the forward pass closely:
   * Query BatchNorm (Lample et al. 2019) over the non-pad tokens in training; at export it is folded into the
     query projection (eval mode is an affine map), so the TypeScript model only has a Linear.
   * The dense FFN (SwiGLU) can be dropped per layer (cfg.ffn_layers) so the memory must hold the facts
-    (calibration.md, run 2: with dense FFNs everywhere the memory stored nothing).
+    (an early calibration run: with dense FFNs everywhere the memory stored nothing; README, "Model").
 
 Shapes: B batch, T tokens, D model, H memory heads, K reads per head (top-k), N slots, Dv value width.
 """
@@ -93,8 +93,8 @@ class ValueTable(nn.Module):
     """The N x Dv value table, shared by every memory head (and by every memory layer, Memory+ style).
 
     Its gradient is never dense: `read` gathers the distinct rows a batch reads into a small leaf tensor
-    (U x Dv), and the trainer applies lazy Adam to exactly those rows (calibration.md: 1.46x faster than
-    EmbeddingBag(sparse=True) + SparseAdam, same maths)."""
+    (U x Dv), and the trainer applies lazy Adam to exactly those rows (an early calibration run measured it 1.46x
+    faster than EmbeddingBag(sparse=True) + SparseAdam, same maths)."""
 
     def __init__(self, n: int, dv: int):
         super().__init__()
@@ -234,7 +234,7 @@ class Transformer(nn.Module):
 
 def export_state(model: Transformer) -> dict:
     """Weights as the TypeScript model reads them: BatchNorm folded into the query projection, fp32 tensors
-    keyed by the names src/model/weights.ts expects."""
+    keyed by the names src/model/checkpoint.ts expects."""
     cfg = model.cfg
     out = {"tok_emb": model.tok.weight, "pos_emb": model.pos.weight, "ln_f": model.ln_f.weight}
     if model.values is not None:

@@ -2,8 +2,7 @@
 
 LazyRowAdam has SparseAdam semantics (per-row first/second moments, updated only for rows that were read; bias
 correction by the global step) but takes the gradient of the distinct rows a batch read as a dense [U, Dv]
-tensor, so no N x Dv gradient (dense or sparse-COO with duplicates) is ever built (method.md section 1,
-calibration.md "Deviation 2")."""
+tensor, so no N x Dv gradient (dense or sparse-COO with duplicates) is ever built (docs/method.md §1.1)."""
 from __future__ import annotations
 
 import torch

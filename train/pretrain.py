@@ -39,7 +39,7 @@ def lm_loss(logits, tokens, doc, pad_id, reduction="mean"):
 @torch.no_grad()
 def answer_hits(model, items, pad_id, zero=False, bs=256):
     """items: list of (prompt ids, answer ids). Teacher-forced argmax on every answer token, which equals greedy
-    decoding of the answer (calibration.md checked this on 300 prompts)."""
+    decoding of the answer (an early calibration run checked this on 300 prompts)."""
     was = model.training
     model.eval()
     model.set_zero_values(zero)

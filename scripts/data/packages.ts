@@ -1,6 +1,6 @@
 /**
  * Where the pinned npm data packages live and what they are. Every source is read from node_modules, so the
- * build needs no network; versions and licences go into the manifest and ATTRIBUTION.md.
+ * build needs no network; versions and licences go into the manifest and public/data/ATTRIBUTION.md.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

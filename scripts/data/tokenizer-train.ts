@@ -2,7 +2,7 @@
  * Trains the byte-level BPE (public/model/tokenizer.json) with the `tokenizers` npm package (Hugging Face's
  * Rust tokenizer; prebuilt binaries, works offline). Its Node binding exposes train(files) with the default
  * BpeTrainer only (30k tokens, no special tokens, an alphabet of just the bytes it saw), so the saved model
- * is repaired afterwards (docs/notes/data.md §4):
+ * is repaired afterwards:
  *   1. keep the first K merges: merges are ordered, so any prefix is a valid smaller BPE;
  *   2. rebuild the vocabulary as the special tokens, all 256 byte symbols (byte b -> id b + 2), then the K
  *      merge results, so any input can be encoded and decoded;

@@ -1,4 +1,4 @@
-/** The one place failures reach the user (style.md #7): what happened, and what to do. */
+/** The one place failures reach the user (docs/architecture.md §3): what happened, and what to do. */
 import type { EngineFailure } from '../worker/protocol';
 
 export function FailurePanel({ failures }: { failures: EngineFailure[] }) {

@@ -1,7 +1,7 @@
 /**
  * The slot map's pixels, computed without a DOM so Node tests can check them: one RGBA pixel per memory slot on
  * the sqrt(N) x sqrt(N) product-key grid. Slot id = row * side + col, where row is the first-half sub-key index
- * and col the second-half one (method.md section 1; memory-lookup-reference.ts builds ids the same way), so a
+ * and col the second-half one (docs/method.md §1; src/kernels/memory-lookup-reference.ts builds ids the same way), so a
  * row of the picture is every slot that shares a first-half key.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The shareable state lives in the URL (style.md #9): method settings, the chosen pack and rate, and a forced
+ * The shareable state lives in the URL (docs/architecture.md §3): method settings, the chosen pack and rate, and a forced
  * backend. Values that do not parse or are out of range are ignored (the default stands), never fatal.
  */
 import { PACK_NAMES, type PackName } from '../facts/fact';

@@ -37,7 +37,7 @@ export function useEngine(initialSettings: LearnSettings): Engine {
       settings: settingsAtStart.current,
       evalSize: evalSizeFromUrl(location.search),
     });
-    // Test hooks, only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would (issue 7 item 4),
+    // Test hooks, only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would (the app must recover),
     // and counters a long run reads without scraping the page (scripts/soak-browser.ts).
     const unwatch = new URLSearchParams(location.search).get('test_hooks') === '1' ? installTestHooks(engine) : undefined;
     return () => {

@@ -1,7 +1,7 @@
 /**
  * Hands a value on to a component a few frames late. recharts 3 batches each chart's store updates into one
  * requestAnimationFrame callback, so charts fed new data in the same task all re-render in the same frame: one
- * main-thread task of 100 ms and more on a loaded machine when an evaluation point arrives (issue 6 item 8).
+ * main-thread task of 100 ms and more on a loaded machine when an evaluation point arrives, where no task should exceed 100 ms.
  * Giving chart i its data i hops later (a hop: the next frame, then a fresh task) puts each chart's work in its
  * own task.
  */

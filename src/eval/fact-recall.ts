@@ -1,6 +1,6 @@
 /**
  * Does the model know a fact? Asked with the relation's eval-only question (never in pretraining or a teaching
- * batch, so this measures paraphrase generalisation, method.md §4):
+ * batch, so this measures paraphrase generalisation, docs/method.md §4):
  *   - logprob: teacher-forced sum of log p(answer tokens) after the question;
  *   - exactMatch / f1: the greedy answer (until end-of-text or newline) against the object, SQuAD-normalised.
  * A fact whose answer tokens and the end-of-text after them are all argmax decodes to exactly the object, so

@@ -1,6 +1,6 @@
 /**
  * Held-out language-model loss per text domain (nats per token): the paper's check that teaching facts does
- * not damage general modelling (method.md §4). Text comes from public/data/heldout.jsonl (documents never
+ * not damage general modelling (docs/method.md §4). Text comes from public/data/heldout.jsonl (documents never
  * trained on), tokenized into a stream per domain with end-of-text between documents, cut into windows of the
  * model's context. The same first `tokensPerDomain` tokens are used before and after teaching.
  */

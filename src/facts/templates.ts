@@ -1,7 +1,7 @@
 /**
  * Sentence templates per relation. Each relation has four training statements, one training question, and one
  * statement plus one question reserved for evaluation: the eval-only pair never appears in pretraining or in a
- * teaching batch, so recall measured with it is paraphrase generalisation, not string recall (method.md §4).
+ * teaching batch, so recall measured with it is paraphrase generalisation, not string recall (docs/method.md §4).
  *
  * Placeholders: {S} subject, {O} object, {a} the indefinite article for the object ("a"/"an").
  * The object is always last so a fact can be scored as a completion: statements end in "{O}." and questions

@@ -2,7 +2,7 @@
  * Compiles a WGSL kernel into a compute pipeline and turns silent WebGPU failures into thrown,
  * typed errors: WGSL compile errors (getCompilationInfo) become ShaderCompileError naming the kernel
  * and line, and validation errors (error scopes) become GpuValidationError. WebGPU itself never throws
- * for either (testing-webgpu.md, pitfall 2).
+ * for either (docs/testing-webgpu.md, pitfall 2).
  */
 import { GpuValidationError, ShaderCompileError } from './gpu-errors';
 

@@ -4,7 +4,7 @@
  *
  * We request the device ourselves, at the adapter's limits, instead of letting tfjs do it:
  * tfjs-webgpu 4.22 asks for default limits, and on 8-storage-buffer adapters (SwiftShader)
- * ops such as AddN with many inputs then silently return zeros (testing-webgpu.md, pitfall 1).
+ * ops such as AddN with many inputs then silently return zeros (docs/testing-webgpu.md, pitfall 1).
  */
 import {
   AdapterUnavailableError,

@@ -1,6 +1,6 @@
 /**
  * Typed GPU failures, each with a message that tells the user what to do.
- * The app maps every one of these to a visible panel (style.md #7); nothing here imports React.
+ * The app maps every one of these to a visible panel (docs/architecture.md §3); nothing here imports React.
  */
 
 export type GpuErrorKind =

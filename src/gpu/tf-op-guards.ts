@@ -4,7 +4,7 @@
  *
  * - AddN binds every input as its own storage buffer. With more than maxStorageBuffersPerShaderStage - 1
  *   inputs the pipeline is invalid and the result is zeros (or a previous result), with only a console
- *   warning (testing-webgpu.md pitfall 1). The guard sums at most (limit - 1) inputs per pass and chains the
+ *   warning (docs/testing-webgpu.md, pitfall 1). The guard sums at most (limit - 1) inputs per pass and chains the
  *   partial sums; the original kernel still does each pass.
  * - Transpose of int32 tensors of rank >= 3 generates WGSL that does not compile ("setOutputAtIndex expected
  *   f32, got i32"), so the output is garbage (so does the transpose of an int32 tensor cast to float32, because

@@ -1,7 +1,7 @@
 /**
  * Small helpers shared by the kernel wrappers: uniform blocks, bind groups by binding number, and one
  * compute pass per dispatch. Every helper that allocates returns the buffer so the caller can destroy it
- * once the command buffer is submitted (leak discipline, style.md #6).
+ * once the command buffer is submitted (no leaks: docs/architecture.md §3).
  */
 import { dispatchSize } from './dispatch';
 

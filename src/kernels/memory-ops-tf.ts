@@ -2,7 +2,7 @@
  * The memory layer's kernels written with plain tfjs ops (matMul + topk + gather, and gather's dense gradient):
  * the reference the custom kernels are checked and benchmarked against, with the same signatures as
  * memory-kernels-tf.ts. Costs that grow with N here: the dense [N, Dv] gradient of gather, and the update,
- * which rewrites the whole table. (On wasm, gather's gradient is missing: testing-webgpu.md pitfall 7.)
+ * which rewrites the whole table. (On wasm, gather's gradient is missing: docs/testing-webgpu.md, pitfall 7.)
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,5 +1,5 @@
 /**
- * Top-t slots by TF-IDF for one fact's batch (method.md §2 steps 3-6), on the CPU from the lookup's slot ids.
+ * Top-t slots by TF-IDF for one fact's batch (docs/method.md §2 steps 3-6), on the CPU from the lookup's slot ids.
  *
  * Why the CPU: the learner needs the chosen slot ids on the CPU anyway (undo log, the slot map in the UI, the
  * update's slot list), and this reads back only the batch's T x H x K ids (256 KiB at 512 tokens), counts them

@@ -1,6 +1,6 @@
 /**
  * Decoupled AdamW (Loshchilov & Hutter 2019; PyTorch's torch.optim.AdamW) over named tf tensors, for the
- * baselines (method.md §3: full finetuning and LoRA use AdamW with weight decay 0.1):
+ * baselines (docs/method.md §3: full finetuning and LoRA use AdamW with weight decay 0.1):
  *
  *   m = b1 m + (1 - b1) g      v = b2 v + (1 - b2) g^2      (bias-corrected by 1 - b^step)
  *   p = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps)

@@ -1,5 +1,5 @@
 /**
- * Full finetuning, the paper's first baseline (method.md §3; Lin et al. 2025): AdamW with weight decay 0.1 on
+ * Full finetuning, the paper's first baseline (docs/method.md §3; Lin et al. 2025): AdamW with weight decay 0.1 on
  * EVERY parameter of the model for each step on a fact's teaching batch: embeddings, positions, norms,
  * attention, the memory layer's query projection, keys, w1, w2, and the whole value table.
  *

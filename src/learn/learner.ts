@@ -1,5 +1,5 @@
 /**
- * One small interface for every way of teaching the model a fact (issue 5): sparse memory finetuning and its
+ * One small interface for every way of teaching the model a fact: sparse memory finetuning and its
  * ablations, full finetuning, LoRA. A learner owns its model copy and changes it in place; teach() runs the
  * method's steps for one fact and says what it did. The app's method race and `npm run experiment` only ever
  * talk to this interface.

@@ -1,5 +1,5 @@
 /**
- * LoRA, the paper's second baseline (method.md §3; Hu et al. 2021): low-rank adapters W + (alpha / r) B A on the
+ * LoRA, the paper's second baseline (docs/method.md §3; Hu et al. 2021): low-rank adapters W + (alpha / r) B A on the
  * attention and feed-forward matrices, trained with AdamW (weight decay 0.1) while every base weight stays
  * bit-identical. This model has no dense feed-forward block: the memory layer is its only MLP, so its dense
  * matrices (the query projection, w1 and w2; README "Model") take the place of the FFN matrices the paper

@@ -1,7 +1,7 @@
 /**
  * The teaching loss every learner minimises: the SUM over the batch's target positions of -log p(next token).
- * Sum, not mean: a per-row value gradient then does not shrink with the batch's token count (calibration.md's
- * trap), and the learning rates of different batch sizes stay comparable per token.
+ * Sum, not mean: a per-row value gradient then does not shrink with the batch's token count (an
+ * early calibration run's trap; docs/method.md §5), and the learning rates of different batch sizes stay comparable per token.
  *
  * Built from a dense [M, V] target mask rather than gather(): tfjs-backend-wasm 4.22 has no gradient kernel
  * for gather (UnsortedSegmentSum), and the mask costs one multiply of a tensor the softmax already made.

@@ -1,5 +1,5 @@
 /**
- * The sparse patch file a person exports and imports (issue 6 item 7, issue 7 item 3): the taught facts and the
+ * The sparse patch file a person exports and imports (to share or back up what was taught): the taught facts and the
  * memory value rows they changed, for one exact checkpoint. Binary, little-endian, versioned, checksummed:
  *
  *   offset  size            field

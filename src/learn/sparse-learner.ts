@@ -1,5 +1,5 @@
 /**
- * Sparse memory finetuning (method.md §2; Lin et al. 2025) and its ablations, behind the Learner interface.
+ * Sparse memory finetuning (docs/method.md §2; Lin et al. 2025) and its ablations, behind the Learner interface.
  * For each step on a fact's teaching batch: forward with a dL/dy tap at the memory read, count the slots the
  * non-pad tokens read (TF), rank them (TF-IDF against background df, TF only, or every accessed slot), and
  * move ONLY the top-t value rows: plain SGD by default, or lazily-stated AdamW (the ablation). Everything else
@@ -315,7 +315,7 @@ export class SparseMemoryLearner implements Learner {
     }
   }
 
-  /** TF counts over non-pad tokens (method.md §2 step 3), then the ranking's choice of rows. */
+  /** TF counts over non-pad tokens (docs/method.md §2 step 3), then the ranking's choice of rows. */
   private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
     const cfg = this.model.cfg;
     const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));

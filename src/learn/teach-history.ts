@@ -1,6 +1,6 @@
 /**
  * The taught facts of one sparse-memory model, in order, each with the rows its step overwrote, so that any
- * fact can be undone exactly (issue 5 item 4, issue 6 item 7).
+ * fact can be undone exactly, as if it had never been taught.
  *
  * Undoing the latest fact restores its rows. Undoing an earlier one rewinds: later facts' snapshots are
  * restored newest first (each restores exactly what its step overwrote, so after the rewind the table is

@@ -1,5 +1,5 @@
 /**
- * The teaching batch for one fact (method.md §2 step 1): paraphrases of the fact rendered with the training
+ * The teaching batch for one fact (docs/method.md §2 step 1): paraphrases of the fact rendered with the training
  * templates only (statements and the question-answer form, never the eval-only pair), each its own padded row,
  * never packed (a model copies in-context otherwise). Rows look exactly like pretraining fact documents:
  * the rendering's tokens, then <|endoftext|>. Loss targets are every next token that is not padding.

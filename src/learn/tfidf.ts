@@ -1,5 +1,5 @@
 /**
- * TF-IDF slot ranking (method.md §2 steps 3-6; Lin et al. 2025):
+ * TF-IDF slot ranking (docs/method.md §2 steps 3-6; Lin et al. 2025):
  *   tfidf(i) = c(i) / sum_j c(j) * log((|B| + 1) / (df(i) + 1))
  * c = reads of slot i in this fact's batch (pad tokens excluded), df = number of background batches that read
  * slot i at least once, |B| = number of background batches. Slots every batch reads (hubs, df = |B|) score 0.

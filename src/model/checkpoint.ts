@@ -32,7 +32,7 @@ export interface CheckpointManifest {
   readonly format: string;
   readonly model: unknown;
   readonly files: { readonly weights: CheckpointFileEntry };
-  /** Background document frequency (method.md §2 step 4): the tensor name and how it was measured. */
+  /** Background document frequency (docs/method.md §2 step 4): the tensor name and how it was measured. */
   readonly background?: { readonly tensor: string; readonly batches: number; readonly batchTokens: number; readonly [k: string]: unknown };
   /** What the trainer recorded: command, wall time, tokens seen, final losses. Informational. */
   readonly training?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * The model's one typed configuration home (style.md #11). The trainer (train/model.py, ModelConfig) writes
+ * The model's one typed configuration home (docs/architecture.md §3). The trainer (train/model.py, ModelConfig) writes
  * the same fields in snake_case into public/model/config.json; `parseModelConfig` reads and checks them.
  *
  * Dimension names used everywhere: B batch, T tokens, D model, H memory heads, K reads per head, N slots
@@ -34,7 +34,7 @@ export interface ModelConfig {
   readonly padId: number;
 }
 
-/** The starting point of issue 3; the shipped config.json overrides every field. */
+/** The starting point of the model's design; the shipped config.json overrides every field. */
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   vocabSize: 4096,
   dModel: 256,

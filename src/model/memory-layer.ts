@@ -1,5 +1,5 @@
 /**
- * The product-key memory layer (method.md §1; Lample et al. 2019, Berges et al. 2024 "Memory+"), as tf ops.
+ * The product-key memory layer (docs/method.md §1; Lample et al. 2019, Berges et al. 2024 "Memory+"), as tf ops.
  * This is the reference path, and the one that runs on wasm and cpu; on webgpu the model can hand `lookup`
  * and `valueRead` to the kernels helper's WGSL kernels (MemoryKernels below) with the same contract.
  *
@@ -137,7 +137,7 @@ function lookupGradient(dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] {
 export interface MemoryForwardOptions {
   /** Added to the read y ([M, Dv]); differentiate the loss w.r.t. it to get dL/dy for sparse row gradients. */
   readDelta?: tf.Tensor2D;
-  /** Ablation: read zeros instead of V (the zero-the-values test of issue 3). */
+  /** Ablation: read zeros instead of V (shows how much the model's knowledge lives in the memory). */
   zeroValues?: boolean;
   kernels?: MemoryKernels | null;
   /** Differentiate the lookup w.r.t. queries and keys (productKeyLookupWithGrad); needs the tf-ops path. */

@@ -1,6 +1,6 @@
 /**
  * The engine worker: owns tfjs, the GPU device and the model, so the page never blocks. It turns commands from
- * protocol.ts into Engine calls and reports every failure as an event (style.md #7).
+ * protocol.ts into Engine calls and reports every failure as an event (docs/architecture.md §3).
  */
 /// <reference lib="webworker" />
 import { describeBackend, initBackend, type BackendInfo } from '../gpu/tf-backend';
@@ -112,7 +112,7 @@ async function fetchCachedTokenizer(url: string, sha256: string) {
 }
 
 /**
- * Issue 7 item 4: a lost device (driver reset, or the test hook) is reported, the backend is rebuilt on a new
+ * A lost device (driver reset, or the test hook) is reported, the backend is rebuilt on a new
  * device, the model uploaded again, and the taught facts restored from IndexedDB. Work queued meanwhile waits.
  */
 async function onDeviceLost(info: BackendInfo, lost: GPUDeviceLostInfo): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The typed message protocol between the page and the engine worker (style.md #8).
+ * The typed message protocol between the page and the engine worker (docs/architecture.md §3).
  * Commands flow page -> worker, events flow worker -> page; both are discriminated unions on `type`.
  * Only plain, structured-cloneable data crosses this boundary (typed arrays included).
  */
@@ -62,7 +62,7 @@ export type EngineCommand =
   | { type: 'race-start'; pack: PackName; count: number }
   | { type: 'race-stop' }
   | { type: 'inspect-slot'; slot: number }
-  /** Test hook (issue 7 item 4): destroys the GPUDevice as a driver crash would. */
+  /** Test hook (recovery from a lost device): destroys the GPUDevice as a driver crash would. */
   | { type: 'lose-device' };
 
 /** A failure as the UI shows it: what happened and what to do. */
@@ -140,7 +140,7 @@ export interface SlotStepData {
   updateNorms: Float32Array;
 }
 
-/** What the tfjs backend holds after a step (style.md #9: memory in use; a leak shows as growth here). */
+/** What the tfjs backend holds after a step (memory in use; a leak shows as growth here). */
 export interface BackendMemory {
   tensors: number;
   bytes: number;

@@ -1,5 +1,5 @@
 /**
- * The method race (issue 6 item 4): the same facts through sparse memory finetuning, full finetuning and LoRA,
+ * The method race: the same facts through sparse memory finetuning, full finetuning and LoRA,
  * each on its own fresh copy of the pretrained model (about 45 MB of float32 each), evaluated together every
  * few facts so the curves overlay. The person's own taught model is not touched. Every step and evaluation is
  * a separate queued job, so questions and typed facts still get their turn during a race.

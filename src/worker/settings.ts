@@ -1,5 +1,5 @@
 /**
- * The learning settings' one typed home (style.md #11): defaults, limits, and the check every command and URL
+ * The learning settings' one typed home (docs/architecture.md §3): defaults, limits, and the check every command and URL
  * goes through. Defaults are the calibrated ones of src/learn/methods.ts (sparse t 500, lr 5, 2 steps per
  * fact; full finetuning lr 1e-4 and LoRA lr 1e-3, also 2 steps) with 8 paraphrases per batch.
  */

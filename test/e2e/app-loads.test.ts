@@ -47,7 +47,7 @@ describe('the app in headless Chromium', () => {
       console.log(`WebGPU (SwiftShader): ${await page.getByTestId('step-ms').textContent()} ms for one learning step`);
       await screenshot(page, 'app-learns-webgpu');
 
-      // Issue 7 item 4: the device is destroyed; the app says so, rebuilds the backend and restores the fact.
+      // A lost device: it is destroyed; the app says so, rebuilds the backend and restores the fact.
       await page.evaluate(() => (window as unknown as { engramTestHooks: { loseDevice(): void } }).engramTestHooks.loseDevice());
       await page.getByTestId('notice').filter({ hasText: 'GPU device was lost' }).waitFor({ timeout: 60_000 });
       await page.getByTestId('notice').filter({ hasText: 'Recovered from the lost GPU device' }).waitFor({ timeout: 170_000 });

@@ -1,5 +1,5 @@
 /**
- * Issue 7 item 6 in the real app: a taught fact whose stored record was damaged is not replayed. The page
+ * Damaged storage in the real app: a taught fact whose stored record was damaged is not replayed. The page
  * names it and the way forward, the facts taught before it are restored, and the damaged record is gone from
  * storage so the next reload is clean. Wasm backend and a small evaluation, as in teach-flow.test.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 item 8: the page stays responsive while a pack streams in. The production build (a React development
+ * The page stays responsive while a pack streams in. The production build (a React development
  * build on the dev server spends several times longer creating elements, so it says little about what people
  * get) is built into a temporary folder, served by `vite preview`, and streamed on the wasm backend with an
  * evaluation after every fact, so every chart and the slot map update on each one. The page's own

@@ -27,7 +27,7 @@ beforeAll(async () => {
   ({ server, url } = await startAppServer());
   opened = await openApp(url + APP);
   // Main-thread tasks longer than 50 ms, recorded by the page itself and logged: on the dev server's React development
-  // build they say little; stream-responsive.test.ts asserts issue 6 item 8 (none over 100 ms) on the production build.
+  // build they say little; stream-responsive.test.ts asserts that none is over 100 ms on the production build.
   await opened.page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];

@@ -1,5 +1,5 @@
 /**
- * Issue 6's story on WebGPU (SwiftShader in headless Chromium): a taught fact is answered and lights up its slots,
+ * The app's whole story on WebGPU (SwiftShader in headless Chromium): a taught fact is answered and lights up its slots,
  * retention holds, a reload keeps it, undo brings the old answer back, and an exported patch imported into a fresh
  * browser profile answers again. teach-flow.test.ts tells the longer story on wasm; this one proves the GPU path.
  *
