@@ -118,7 +118,8 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     await screenshot(page, 'flow-5-undone');
   });
 
-  it('streams a pack with pause, single steps and resume, and the page stays responsive', async () => {
+  // Main-thread long tasks are only logged here (dev server); stream-responsive.test.ts asserts on them.
+  it('streams a pack: pack choice in the URL, pause, exactly one step while paused, resume, stop, chart points', async () => {
     const { page } = opened;
     await page.getByTestId('pack-select').selectOption('invented');
     expect(new URL(page.url()).searchParams.get('pack')).toBeNull(); // invented is the default: not in the URL
