@@ -16,6 +16,8 @@ export interface TopTSelection {
   scores: Float64Array;
   /** Distinct slots read by non-pad tokens. */
   accessed: number;
+  /** Every slot read by non-pad tokens (ascending id) and how often: the TF counts, sparse. */
+  reads: { slots: Int32Array; counts: Uint32Array };
 }
 
 // One zeroed count array per N, reused: only the touched entries are reset after each call.
@@ -28,8 +30,14 @@ export function tfidfTopT(args: {
   df: Uint32Array | Float32Array; // [N], background document frequency
   numBackgroundBatches: number; // |B|
   t: number;
+  /** 'tf' ranks by the counts alone (an ablation; df is then not read). Default 'tfidf'. */
+  ranking?: 'tfidf' | 'tf';
+  /** Optional [N] divisor of each slot's score (1 leaves the score as it is). */
+  scoreDivisor?: Float32Array | null;
 }): TopTSelection {
   const { slotIds, tokenMask, numSlots, df, numBackgroundBatches, t } = args;
+  const byTf = args.ranking === 'tf';
+  const divisor = args.scoreDivisor ?? null;
   const readsPerToken = slotIds.length / tokenMask.length;
   if (!Number.isInteger(readsPerToken)) throw new Error(`tfidfTopT: ${slotIds.length} slot ids are not [T=${tokenMask.length}, H, K]`);
   if (df.length !== numSlots) throw new Error(`tfidfTopT: df covers ${df.length} slots, expected N = ${numSlots}`);
@@ -64,8 +72,11 @@ export function tfidfTopT(args: {
     }
   };
   const logBatches = Math.log(numBackgroundBatches + 1);
+  touched.sort((a, b) => a - b);
+  const readCounts = Uint32Array.from(touched, (slot) => counts![slot]);
   for (const slot of touched) {
-    const score = (counts[slot] / total) * (logBatches - Math.log(df[slot] + 1));
+    let score = byTf ? counts[slot] / total : (counts[slot] / total) * (logBatches - Math.log(df[slot] + 1));
+    if (divisor) score /= divisor[slot];
     counts[slot] = 0;
     if (!(score > 0) || t <= 0) continue;
     if (heapSlots.length < t) {
@@ -79,5 +90,10 @@ export function tfidfTopT(args: {
     }
   }
   const order = heapSlots.map((_, i) => i).sort((a, b) => heapScores[b] - heapScores[a] || heapSlots[a] - heapSlots[b]);
-  return { slots: Int32Array.from(order, (i) => heapSlots[i]), scores: Float64Array.from(order, (i) => heapScores[i]), accessed: touched.length };
+  return {
+    slots: Int32Array.from(order, (i) => heapSlots[i]),
+    scores: Float64Array.from(order, (i) => heapScores[i]),
+    accessed: touched.length,
+    reads: { slots: Int32Array.from(touched), counts: readCounts },
+  };
 }

@@ -22,6 +22,8 @@ export interface MethodSettings {
   steps?: number;
   /** Sparse methods: more steps, up to this many, while a wording of the batch is not yet answered. */
   maxSteps?: number;
+  /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
+  writtenPenalty?: number;
   rank?: number;
   alpha?: number;
   weightDecay?: number;
@@ -58,7 +60,7 @@ function sparse(id: MethodId, description: string, extra: Partial<SparseSettings
     description,
     defaults,
     create: (model, background, s) =>
-      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
+      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, writtenPenalty: s.writtenPenalty, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
   };
 }
 

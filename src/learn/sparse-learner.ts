@@ -20,8 +20,8 @@ import { nSlots } from '../model/config';
 import { sparseRowGradient } from '../model/memory-layer';
 // Type only: the kernels module imports WGSL with ?raw, which plain Node scripts (tsx) cannot load.
 import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf';
-import { slotCountsReference } from '../kernels/slot-counts-reference';
-import { selectTopT, tfidfScores, type BackgroundStats } from './tfidf';
+import { tfidfTopT } from '../kernels/select-top-t';
+import type { BackgroundStats } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
 import { summedNextTokenLoss, targetMask } from './next-token-loss';
@@ -47,6 +47,11 @@ export interface SparseSettings {
   readonly optimizer?: 'sgd' | 'adamw';
   /** AdamW only (default 0.1, as in the paper's baselines). */
   readonly weightDecay?: number;
+  /**
+   * Ranking penalty for rows earlier facts of this learner wrote: a slot's score is divided by
+   * 1 + writtenPenalty x (facts that wrote it). 0 (default) ranks as the paper does.
+   */
+  readonly writtenPenalty?: number;
 }
 
 /** What a fact's steps overwrote: restoring these rows undoes the fact exactly. */
@@ -79,6 +84,8 @@ export class SparseMemoryLearner implements Learner {
   readonly settings: Required<SparseSettings>;
   private readonly streamDf: Uint32Array | null;
   private streamBatches = 0;
+  /** 1 + writtenPenalty x (facts that wrote the row), the ranking's divisor (only kept when writtenPenalty > 0). */
+  private readonly writtenDivisor: Float32Array | null;
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
   private readonly adam = new Map<number, { m: Float32Array; v: Float32Array; step: number }>();
   private kernelsPending: Promise<TfMemoryKernels | null> | null;
@@ -93,7 +100,7 @@ export class SparseMemoryLearner implements Learner {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
     const steps = settings.steps ?? 1;
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, ...settings, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -103,6 +110,7 @@ export class SparseMemoryLearner implements Learner {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
     this.streamDf = s.background === 'stream' ? new Uint32Array(nSlots(model.cfg)) : null;
+    this.writtenDivisor = s.writtenPenalty > 0 ? new Float32Array(nSlots(model.cfg)).fill(1) : null;
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
     if (s.ranking !== 'all') parts.push(`t=${s.t}`);
     parts.push(`lr=${s.lr}`);
@@ -110,6 +118,7 @@ export class SparseMemoryLearner implements Learner {
     if (s.optimizer === 'adamw') parts.push('adamw');
     if (s.steps > 1) parts.push(`steps=${s.steps}`);
     if (s.maxSteps > s.steps) parts.push(`until-answered<=${s.maxSteps}`);
+    if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -152,6 +161,7 @@ export class SparseMemoryLearner implements Learner {
       this.streamBatches++;
     }
     const undo = snapshotOf(before, Dv);
+    if (this.writtenDivisor) for (const slot of undo.slots) this.writtenDivisor[slot] += this.settings.writtenPenalty;
     const current = await this.readRows(undo.slots);
     const norms = new Float32Array(last!.slots.length);
     const index = new Map<number, number>();
@@ -315,19 +325,30 @@ export class SparseMemoryLearner implements Learner {
     }
   }
 
-  /** TF counts over non-pad tokens (docs/method.md §2 step 3), then the ranking's choice of rows. */
+  /**
+   * TF counts over non-pad tokens, then the ranking's choice of rows (docs/method.md §2 step 3), in O(reads): nothing
+   * here walks all N slots (src/kernels/select-top-t.ts).
+   */
   private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
     const cfg = this.model.cfg;
+    const numSlots = nSlots(cfg);
     const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
-    const { counts } = slotCountsReference(hostIds, nonPad, cfg.memHeads * cfg.topk, nSlots(cfg));
-    const reads = readSlots(counts);
     const ranking = this.settings.ranking;
     const background = this.background();
-    const { slots, scores } =
-      ranking === 'all'
-        ? { slots: reads.slots, scores: Float64Array.from(reads.counts) }
-        : selectTopT(tfidfScores(counts, background ?? { df: new Uint32Array(counts.length), numBatches: 0 }, background ? ranking : 'tf'), this.settings.t);
-    return { slots, scores, reads };
+    const chosen = tfidfTopT({
+      slotIds: hostIds,
+      tokenMask: nonPad,
+      numSlots,
+      df: background?.df ?? new Uint32Array(numSlots),
+      numBackgroundBatches: background?.numBatches ?? 0,
+      t: ranking === 'all' ? 0 : this.settings.t,
+      // With no background yet (a stream background before its first fact) the ranking falls back to TF.
+      ranking: ranking === 'tf' || !background ? 'tf' : 'tfidf',
+      scoreDivisor: this.writtenDivisor,
+    });
+    const { reads } = chosen;
+    if (ranking === 'all') return { slots: reads.slots, scores: Float64Array.from(reads.counts), reads };
+    return { slots: chosen.slots, scores: chosen.scores, reads };
   }
 
   /** The kernels, if they run on the active backend (after a device loss tfjs may have moved to wasm). */
@@ -409,12 +430,6 @@ function sgd(old: Float32Array, g: Float32Array, lr: number): Float32Array {
   const next = new Float32Array(old.length);
   for (let i = 0; i < old.length; i++) next[i] = old[i] - lr * g[i];
   return next;
-}
-
-function readSlots(counts: Uint32Array): { slots: Int32Array; counts: Uint32Array } {
-  const slots: number[] = [];
-  for (let i = 0; i < counts.length; i++) if (counts[i] > 0) slots.push(i);
-  return { slots: Int32Array.from(slots), counts: Uint32Array.from(slots, (s) => counts[s]) };
 }
 
 function snapshotOf(before: Map<number, Float32Array>, Dv: number): RowsSnapshot {

@@ -20,9 +20,6 @@ import { readBackwardGpu, uniqueSlotsOf, READ_BACKWARD_KERNEL } from '../../src/
 import { readBackwardReference } from '../../src/kernels/read-backward-reference';
 import { sparseUpdateGpu } from '../../src/kernels/sparse-update';
 import { sparseUpdateReference } from '../../src/kernels/sparse-update-reference';
-import { tfidfTopT } from '../../src/kernels/select-top-t';
-import { selectTopT, tfidfScores } from '../../src/learn/tfidf';
-import { slotCountsGpu } from '../../src/kernels/slot-counts';
 import { createTfMemoryKernels, tfValueTable } from '../../src/kernels/memory-kernels-tf';
 import { randomInt, seededRandom } from '../seeded-random';
 import { closeness, randomFloats, randomSlotIds, randomSmallInts } from '../kernel-cases';
@@ -75,18 +72,6 @@ describe('memory kernels in Chromium (WGSL vs TypeScript twins)', () => {
         destroyValueTable(table);
       }
     }
-  });
-
-  it('TF-IDF top-t from the lookup ids agrees with GPU slot counts and learn/tfidf.ts', async () => {
-    const rand = seededRandom(73);
-    const numSlots = 65_536, numTokens = 40, reads = 128;
-    const ids = randomSlotIds(rand, numTokens * reads, numSlots, 300, 0);
-    const mask = Uint8Array.from({ length: numTokens }, () => (rand() < 0.7 ? 1 : 0));
-    const df = Uint32Array.from({ length: numSlots }, () => randomInt(rand, 0, 11));
-    const { counts } = await slotCountsGpu(gpu.device, ids, mask, reads, numSlots);
-    const expected = selectTopT(tfidfScores(counts, { df, numBatches: 10 }), 50);
-    const actual = tfidfTopT({ slotIds: ids, tokenMask: mask, numSlots, df, numBackgroundBatches: 10, t: 50 });
-    expect(Array.from(actual.slots)).toEqual(Array.from(expected.slots));
   });
 
   it('a compile error in a kernel surfaces as a ShaderCompileError naming the kernel and line', async () => {

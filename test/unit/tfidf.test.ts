@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectTopT, tfidfScores } from '../../src/learn/tfidf';
+import { selectTopT, tfidfScores } from '../../src/kernels/select-top-t-reference';
 
 describe('tfidfScores', () => {
   const background = { df: Uint32Array.from([0, 9, 10, 3, 0]), numBatches: 10 };
