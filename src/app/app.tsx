@@ -10,6 +10,7 @@ import { ModelStatus } from './model-status';
 import { Notices } from './notices';
 import { SettingsPanel } from './settings-panel';
 import { SlotPanel } from './slot-panel';
+import { StorageStatus } from './storage-status';
 import { StreamPanel } from './stream-panel';
 import { TeachPanel } from './teach-panel';
 import { useEngine } from './use-engine';
@@ -36,6 +37,7 @@ export function App() {
       <ModelStatus engine={engine} />
       <FailurePanel failures={engine.failures} />
       <Notices engine={engine} />
+      <StorageStatus engine={engine} />
       <main className="grid">
         <div className="column">
           <TeachPanel engine={engine} />

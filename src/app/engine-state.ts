@@ -13,6 +13,7 @@ import type {
   SlotInfo,
   SlotStepData,
   StepSummary,
+  StoreStatus,
   BackendMemory,
   StreamState,
   TaughtFactSummary,
@@ -30,10 +31,6 @@ export interface EngineState {
   model?: ModelReport;
   /** True once the model is loaded, stored facts restored and the first evaluation is done. */
   ready: boolean;
-  /** True once the model is loaded and stored facts restored: Teach need not wait for the first evaluation. */
-  teachable: boolean;
-  /** The evaluation running now: facts scored plus windows read of total, and the estimated ms left. */
-  evalProgress?: { done: number; total: number; etaMs: number | null; stage?: string };
   answer?: AnswerReport;
   /** Why the last question was not answered, in words for the person who asked. */
   askRefusal?: string;
@@ -57,11 +54,14 @@ export interface EngineState {
   race: RaceState;
   slotInfo?: SlotInfo;
   importMessage?: { ok: boolean; text: string };
+  /** Whether this page saves its taught facts (another tab may). */
+  store?: StoreStatus;
+  /** Facts stored for an earlier checkpoint, offered to teach again. */
+  earlier?: Extract<EngineEvent, { type: 'earlier-facts' }>;
 }
 
 export const INITIAL_STATE: EngineState = {
   ready: false,
-  teachable: false,
   asking: false,
   failures: [],
   notices: [],
@@ -91,10 +91,6 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
       return { ...prev, backend: event.report, progress: undefined };
     case 'model':
       return { ...prev, model: event.report, progress: undefined };
-    case 'teachable':
-      return { ...prev, teachable: true };
-    case 'eval-progress':
-      return { ...prev, evalProgress: event.total > 0 && event.done < event.total ? { done: event.done, total: event.total, etaMs: event.etaMs, stage: event.stage } : undefined };
     case 'eval-setup':
       return { ...prev, evalSetup: { retentionFacts: event.retentionFacts, retentionTotal: event.retentionTotal, nllTokens: event.nllTokens } };
     case 'answer':
@@ -109,7 +105,7 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
       return { ...prev, facts: event.facts, changedSlots: event.changedSlots };
     case 'metrics':
       if (event.point.run === 'race') return { ...prev, racePoints: [...prev.racePoints, event.point] };
-      return { ...prev, points: [...prev.points, event.point], ready: true, evalProgress: undefined };
+      return { ...prev, points: [...prev.points, event.point], ready: true };
     case 'metrics-reset':
       return event.run === 'race' ? { ...prev, racePoints: event.points } : { ...prev, points: event.points };
     case 'stream':
@@ -128,6 +124,10 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
       return { ...prev, notices: [...prev.notices, event.message].slice(-MAX_NOTICES) };
     case 'busy':
       return { ...prev, busy: event.busy ? event.what ?? 'Working' : undefined };
+    case 'store-status':
+      return { ...prev, store: event.status };
+    case 'earlier-facts':
+      return { ...prev, earlier: event.facts.length > 0 ? event : undefined };
     case 'error':
       return { ...prev, failures: [...prev.failures, event.failure], progress: undefined, asking: false };
   }

@@ -156,6 +156,12 @@ async function handle(command: EngineCommand): Promise<void> {
       return engine.ask(command.id, command.question);
     case 'teach':
       return engine.teachTyped(command.fact);
+    case 'take-over-store':
+      return engine.takeOverStore();
+    case 'reteach-earlier':
+      return engine.reteachEarlier();
+    case 'discard-earlier':
+      return engine.discardEarlier();
     case 'stream':
       return engine.startStream(command.pack, command.rate);
     case 'pause':

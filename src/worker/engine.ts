@@ -21,19 +21,9 @@ import { cachedFetch } from '../model/checkpoint-cache';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { EngramModel } from '../model/transformer';
-import {
-  buildEvalContext,
-  DEFAULT_EVAL_SIZE,
-  evaluateModel,
-  EvaluationStopped,
-  measureEvalSpeed,
-  parseJsonl,
-  sizeForBudget,
-  type EvalContext,
-  type EvalHooks,
-} from './eval-runner';
-import { FactStore } from './fact-store';
-import { loadStoredFacts, storageFailure } from './stored-facts-loader';
+import { buildEvalContext, evaluateModel, parseJsonl, type EvalContext } from './eval-runner';
+import type { EarlierFact } from './fact-store';
+import { FactPersistence } from './fact-persistence';
 import type { BackendMemory, DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
 import { SerialQueue } from './serial-queue';
 import { buildSlotTokenIndex, sampleWindows, topTokens, type SlotTokenIndex } from './slot-inspector';
@@ -44,8 +34,6 @@ import { TaughtFacts, type TaughtFact } from './taught-facts';
 const MAX_ANSWER_TOKENS = 12;
 /** GPU buffers tfjs may keep pooled for reuse before they are destroyed (on top of those in use). */
 const POOLED_GPU_BYTES = 256 * 2 ** 20;
-/** The first evaluation, sized to the device's measured speed, should take about this long. */
-const FIRST_EVAL_BUDGET_MS = 10_000;
 
 export interface LoadedModel {
   readonly checkpoint: Checkpoint;
@@ -67,20 +55,22 @@ export class Engine {
   private background!: BackgroundStats;
   private learner!: SparseMemoryLearner;
   private evalContext: EvalContext | null = null;
-  private store: FactStore | null = null;
+  /** Saves the taught facts, when this page owns the store. */
+  private readonly saver: FactPersistence;
+  /** Facts stored for an earlier checkpoint, as text, offered to teach again. */
+  private earlier: EarlierFact[] = [];
   private slotIndex: Promise<SlotTokenIndex> | null = null;
   private points: MetricsPoint[] = [];
   private stepsSinceEval = 0;
   private msSinceEval = 0;
   private readonly packs = new Map<PackName, PackFact[]>();
   private race: RaceRunner | null = null;
-  /** Facts scored per evaluation part: smaller on a slow device, so progress moves (set by firstEvaluation). */
-  private evalChunk = 48;
 
   constructor(
     private readonly post: (event: EngineEvent) => void,
     private settings: LearnSettings,
   ) {
+    this.saver = new FactPersistence(post);
     this.stream = new StreamRunner({
       teach: (fact) => this.teach(fact, fact.pack),
       onState: (state) => this.post({ type: 'stream', state }),
@@ -104,64 +94,15 @@ export class Engine {
     this.learner = this.makeLearner();
     const [retention, heldout] = await Promise.all([this.fetchText('retention-probe.jsonl'), this.fetchText('heldout.jsonl')]);
     this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, evalSize);
-    this.postEvalSetup();
-    await this.openStore();
-    await this.restoreStored();
-    // Teach is open from here on; the starting point is measured next, without holding a fact back.
-    this.post({ type: 'teachable' });
-    await this.queue.run(() => this.firstEvaluation(retention, heldout, evalSize));
-  }
-
-  private postEvalSetup(): void {
-    const context = this.evalContext!;
     this.post({
       type: 'eval-setup',
-      retentionFacts: context.retention.length,
-      retentionTotal: context.retentionTotal,
-      nllTokens: context.nllWindows.reduce((n, w) => n + w.length, 0),
+      retentionFacts: this.evalContext.retention.length,
+      retentionTotal: this.evalContext.retentionTotal,
+      nllTokens: this.evalContext.nllWindows.reduce((n, w) => n + w.length, 0),
     });
-  }
-
-  /**
-   * The starting point, measured without keeping anyone from teaching (on a software GPU the first evaluation
-   * took 98 s while Teach stayed disabled). Unless the URL chose a size (?probe, ?nll), the live evaluation is
-   * sized to this device's measured speed so it fits FIRST_EVAL_BUDGET_MS; it reports progress with an estimate;
-   * and it gives way to a fact waiting to be taught, whose own evaluation then gives the first point.
-   */
-  private async firstEvaluation(retention: string, heldout: string, chosen?: EvalSize): Promise<void> {
-    try {
-      if (!chosen) {
-        // Timed twice when slow: the first run also compiles the GPU pipelines, a one-time cost.
-        const timing = (done: number) => this.post({ type: 'eval-progress', done, total: 2, etaMs: null, stage: 'Timing this device on 4 questions and 1 text window' });
-        timing(0);
-        let speed = await measureEvalSpeed(this.model, this.tokenizer, this.evalContext!);
-        if (speed.msPerFact > 500) {
-          if (this.queue.size > 1) throw new EvaluationStopped('a fact waits');
-          timing(1);
-          speed = await measureEvalSpeed(this.model, this.tokenizer, this.evalContext!);
-        }
-        this.evalChunk = Math.max(4, Math.min(48, Math.floor(2000 / Math.max(1, speed.msPerFact))));
-        const size = sizeForBudget(speed, DEFAULT_EVAL_SIZE, FIRST_EVAL_BUDGET_MS);
-        if (size.probeFacts < DEFAULT_EVAL_SIZE.probeFacts || size.nllWindows < DEFAULT_EVAL_SIZE.nllWindows) {
-          this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, size);
-          this.postEvalSetup();
-          const seconds = Math.max(1, Math.round((size.probeFacts * speed.msPerFact + size.nllWindows * speed.msPerWindow) / 1000));
-          this.post({
-            type: 'notice',
-            message:
-              `This device runs the model slowly (${(speed.msPerFact / 1000).toFixed(1)} s per probe question), so each evaluation measures ${size.probeFacts} ` +
-              `retention-probe facts and ${size.nllWindows} text window${size.nllWindows === 1 ? '' : 's'} (about ${seconds} s) instead of ` +
-              `${DEFAULT_EVAL_SIZE.probeFacts} and ${DEFAULT_EVAL_SIZE.nllWindows}. ?probe=96&nll=8 in the address measures the full subset.`,
-          });
-        }
-      }
-      await this.evaluate({ shouldStop: () => this.queue.size > 1 });
-    } catch (error) {
-      if (!(error instanceof EvaluationStopped)) throw error;
-      this.post({ type: 'eval-progress', done: 0, total: 0, etaMs: null });
-      this.post({ type: 'notice', message: 'The first evaluation gave way to the fact you taught; the charts start from that fact\'s measurement.' });
-      this.post({ type: 'busy', busy: false });
-    }
+    await this.saver.open();
+    await this.restoreStored();
+    await this.queue.run(() => this.evaluate());
   }
 
   /**
@@ -253,11 +194,12 @@ export class Engine {
   teach(fact: Fact, origin: TaughtFactSummary['origin']): Promise<void> {
     return this.work(`Teaching "${fact.subject}"`, async () => {
       try {
+        await this.saver.begin(fact, origin);
         const outcome = await this.step(fact);
         const entry = this.taught.add({ fact, origin, ...outcome });
         this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: await this.backendMemory() });
         this.postFacts();
-        await this.persist([entry]);
+        await this.saver.saveNew(this.modelSha, [entry]);
         this.stepsSinceEval++;
         this.msSinceEval += outcome.step.ms;
         if (this.stepsSinceEval >= this.settings.evalEvery) await this.evaluate();
@@ -330,8 +272,7 @@ export class Engine {
         return { after, step };
       };
       const replayed = await this.taught.undo(this.model, factId, reteach, (slots) => this.readRows(slots, this.baseValues));
-      await this.unpersist([factId]);
-      await this.persist(replayed);
+      await this.saver.saveUndo(this.modelSha, factId, replayed);
       this.trimPoints();
       this.postFacts();
       await this.evaluate();
@@ -349,7 +290,7 @@ export class Engine {
       this.model.values = ownedCopy(this.baseValues);
       this.learner = this.makeLearner();
       this.taught.clear();
-      await this.store?.clear().catch((error) => this.storageFailure(error));
+      await this.saver.clear();
       this.points = [];
       this.post({ type: 'metrics-reset', run: 'main', points: [] });
       this.postFacts();
@@ -359,14 +300,11 @@ export class Engine {
 
   // ---- evaluation ----
 
-  private async evaluate(hooks: Pick<EvalHooks, 'shouldStop'> = {}): Promise<void> {
+  private async evaluate(): Promise<void> {
     if (!this.evalContext) return;
     this.post({ type: 'busy', busy: true, what: 'Evaluating recall, retention and NLL' });
     const entries = this.taught.entries;
-    const onProgress = (done: number, total: number, elapsedMs: number) =>
-      this.post({ type: 'eval-progress', done, total, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : null });
-    onProgress(0, entries.length + this.evalContext.retention.length + this.evalContext.nllWindows.length, 0);
-    const result = await evaluateModel(this.model, this.tokenizer, this.evalContext, entries.map((e) => e.fact), { ...hooks, onProgress, chunk: this.evalChunk });
+    const result = await evaluateModel(this.model, this.tokenizer, this.evalContext, entries.map((e) => e.fact));
     result.recall.forEach((score, i) => {
       entries[i].recalled = score.exactMatch;
       entries[i].logprob = score.logprob;
@@ -473,20 +411,13 @@ export class Engine {
 
   // ---- persistence ----
 
-  private async openStore(): Promise<void> {
-    try {
-      this.store = await FactStore.open();
-    } catch (error) {
-      this.storageFailure(error);
-    }
-  }
-
   /** The stored facts for this checkpoint that are safe to replay, or null when there are none or they cannot be read. */
   private async loadStored(): Promise<TaughtFact[] | null> {
-    if (!this.store) return null;
     const shape = { slots: nSlots(this.model.cfg), valueDim: this.model.cfg.valueDim };
-    const { facts, events } = await loadStoredFacts(this.store, this.modelSha, shape, describeFact);
+    const { facts, events, earlier } = await this.saver.load(this.modelSha, shape, describeFact);
     for (const event of events) this.post(event);
+    this.earlier = earlier;
+    this.postEarlier();
     return facts;
   }
 
@@ -501,17 +432,103 @@ export class Engine {
     this.post({ type: 'notice', message: `Restored ${facts.length} taught fact${facts.length > 1 ? 's' : ''} from this browser's storage.` });
   }
 
-  private async persist(entries: readonly TaughtFact[]): Promise<void> {
-    if (!this.store || entries.length === 0) return;
-    await this.store.put(this.modelSha, entries).catch((error) => this.storageFailure(error));
+  private postEarlier(): void {
+    const models = [...new Set(this.earlier.map((e) => e.modelSha))];
+    this.post({ type: 'earlier-facts', facts: this.earlier.map((e) => e.fact), models, current: this.modelSha, canReteach: this.saver.saving });
   }
 
-  private async unpersist(ids: readonly number[]): Promise<void> {
-    await this.store?.delete(ids).catch((error) => this.storageFailure(error));
+  /**
+   * Makes this page the one that saves: the stored history (taught in the other tab) becomes this page's, and
+   * the facts taught here that were not saved are taught again on top of it and saved.
+   */
+  takeOverStore(): Promise<void> {
+    return this.work('Taking over saving from the other tab', async () => {
+      if (this.saver.saving) return;
+      await this.saver.takeOver();
+      const mine = this.taught.entries.filter((e) => this.saver.isUnsaved(e.id));
+      this.saver.forgetUnsaved();
+      this.model.values!.dispose();
+      this.model.values = ownedCopy(this.baseValues);
+      this.learner = this.makeLearner();
+      this.taught.clear();
+      const stored = (await this.loadStored()) ?? [];
+      for (const entry of stored) this.taught.add(entry);
+      this.taught.replayRows(this.model);
+      this.postFacts();
+      const again = await this.teachAgain(mine, 'Teaching again the facts taught here');
+      this.points = [];
+      this.post({ type: 'metrics-reset', run: 'main', points: [] });
+      await this.evaluate();
+      const plural = (n: number) => `${n} fact${n === 1 ? '' : 's'}`;
+      this.post({
+        type: 'notice',
+        message: `This tab now saves the taught facts: ${plural(stored.length)} restored from storage${mine.length > 0 ? `, and the ${plural(again)} taught here that had not been saved taught again on top of them and saved` : ''}.`,
+      });
+    });
   }
 
-  private storageFailure(error: unknown): void {
-    this.post({ type: 'error', failure: storageFailure(error) });
+  /** Teaches the facts stored for an earlier checkpoint again on this one (a learning step each; their rows are never applied). */
+  reteachEarlier(): Promise<void> {
+    return this.work('Teaching again the facts of the earlier model', async () => {
+      if (this.earlier.length === 0) return;
+      if (!this.saver.saving) return this.post({ type: 'notice', message: 'Facts of an earlier model can be taught again only in the tab that saves taught facts.' });
+      const items = this.earlier.map((e) => ({ fact: e.fact, origin: e.origin === 'import' ? ('typed' as const) : e.origin }));
+      const again = await this.teachAgain(items, 'Teaching again the facts of the earlier model', (left) => (this.earlier = this.earlier.slice(this.earlier.length - left)));
+      this.earlier = [];
+      this.postEarlier();
+      await this.evaluate();
+      this.post({ type: 'notice', message: `Taught ${again} fact${again === 1 ? '' : 's'} of the earlier model again on this one and saved ${again === 1 ? 'it' : 'them'}.` });
+    });
+  }
+
+  discardEarlier(): Promise<void> {
+    return this.work('Discarding the facts of the earlier model', async () => {
+      if (!this.saver.saving) return this.post({ type: 'notice', message: 'Facts of an earlier model can be discarded only in the tab that saves taught facts.' });
+      this.earlier = [];
+      await this.saver.saveEarlier(this.modelSha, []);
+      this.postEarlier();
+    });
+  }
+
+  /**
+   * Teaches facts again, one learning step each (an imported fact's rows are written again instead), saving each
+   * as it goes, with progress. `remaining(n)`: called before each save with the number still to teach after it,
+   * returning the earlier-checkpoint list to save with it. Returns how many were taught (already-taught ones are skipped).
+   */
+  private async teachAgain(
+    items: readonly { fact: Fact; origin: TaughtFact['origin']; after?: RowsSnapshot; step?: StepSummary }[],
+    what: string,
+    remaining?: (left: number) => EarlierFact[],
+  ): Promise<number> {
+    let taught = 0;
+    for (const [i, item] of items.entries()) {
+      this.post({ type: 'busy', busy: true, what: `${what}: ${i + 1} of ${items.length}` });
+      const left = remaining?.(items.length - i - 1);
+      const { subject, relation, object } = item.fact;
+      if (this.taught.entries.some((e) => e.fact.subject === subject && e.fact.relation === relation && e.fact.object === object)) {
+        if (left) await this.saver.saveEarlier(this.modelSha, left);
+        continue;
+      }
+      try {
+        let entry: TaughtFact;
+        if (item.origin === 'import' && item.after && item.step) {
+          writeRows(this.model, item.after.slots, item.after.rows);
+          entry = this.taught.add({ fact: item.fact, origin: 'import', after: item.after, step: item.step });
+        } else {
+          await this.saver.begin(item.fact, item.origin);
+          const outcome = await this.step(item.fact);
+          entry = this.taught.add({ fact: item.fact, origin: item.origin, after: outcome.after, step: outcome.step });
+          this.post({ type: 'taught', fact: this.taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: await this.backendMemory() });
+        }
+        this.postFacts();
+        await this.saver.saveNew(this.modelSha, [entry], left);
+        taught++;
+      } catch (error) {
+        if (error instanceof FactTooLongError || error instanceof NonFiniteStepError) this.post({ type: 'teach-refused', message: `"${describeFact(item.fact)}": ${error.message}` });
+        else throw error;
+      }
+    }
+    return taught;
   }
 
   private async fetchText(path: string): Promise<string> {
@@ -569,7 +586,7 @@ export class Engine {
         const step: StepSummary = { method: 'sparse', loss: NaN, ms: 0, paramsTouched: slots.length * Dv };
         entries.push(this.taught.add({ fact, origin: 'import', after: { slots, rows }, step }));
       }
-      await this.persist(entries);
+      await this.saver.saveNew(this.modelSha, entries);
       this.post({ type: 'imported', facts: entries.length, rows: patch.slots.length, fileName });
       this.postFacts();
       await this.evaluate();

@@ -49,6 +49,11 @@ export type EngineCommand =
     }
   | { type: 'ask'; id: number; question: string }
   | { type: 'teach'; fact: Fact }
+  /** Make this page the one that saves taught facts (another tab held the store). */
+  | { type: 'take-over-store' }
+  /** Teach again, on this checkpoint, the facts stored for an earlier one (their text only). */
+  | { type: 'reteach-earlier' }
+  | { type: 'discard-earlier' }
   | { type: 'stream'; pack: PackName; /** facts per minute; 0 = as fast as the model learns */ rate: number }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -209,16 +214,23 @@ export interface SlotInfo {
   sampleTokens: number;
 }
 
+/** Whether this page saves its taught facts (src/worker/fact-persistence.ts). */
+export interface StoreStatus {
+  /**
+   * 'here': this page saves them; 'other-tab': the app was open in another tab when this one started, which
+   * saves; 'taken-over': another tab took saving over from this one; 'unavailable': storage could not be opened.
+   */
+  saving: 'here' | 'other-tab' | 'taken-over' | 'unavailable';
+  /** Facts taught on this page that are not in storage. */
+  unsaved: number;
+}
+
 export type EngineEvent =
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'backend'; report: BackendReport }
   | { type: 'model'; report: ModelReport }
   /** The evaluation subsets, so the UI can say what it measures. */
   | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number }
-  /** The model is loaded and stored facts restored: facts can be taught (the first evaluation may still run). */
-  | { type: 'teachable' }
-  /** An evaluation's progress: facts scored plus text windows read, of total; etaMs estimated from the pace so far. total 0: none running. */
-  | { type: 'eval-progress'; done: number; total: number; etaMs: number | null; stage?: string }
   | { type: 'answer'; report: AnswerReport }
   | { type: 'ask-refused'; id: number; message: string }
   | { type: 'taught'; fact: TaughtFactSummary; step: StepSummary; slots: SlotStepData; memory: BackendMemory }
@@ -236,6 +248,12 @@ export type EngineEvent =
   | { type: 'import-refused'; message: string }
   /** Something the person should know that is not a failure (restored facts, a recovered device). */
   | { type: 'notice'; message: string }
+  | { type: 'store-status'; status: StoreStatus }
+  /**
+   * Facts stored for an earlier checkpoint, kept as text (their rows only fit that model), offered to teach
+   * again; empty once they are taught again or discarded. `models`: the checkpoints' sha256s, `current` this one's.
+   */
+  | { type: 'earlier-facts'; facts: Fact[]; models: string[]; current: string; canReteach: boolean }
   /** True while the worker runs a learning step or an evaluation. */
   | { type: 'busy'; busy: boolean; what?: string }
   | { type: 'error'; failure: EngineFailure };

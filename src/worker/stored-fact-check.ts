@@ -107,7 +107,8 @@ function problemWithFact(fact: unknown): string | null {
   return null;
 }
 
-function readableFact(record: unknown): { fact?: Fact } {
+/** The fact a record taught, when that part is intact (whatever else is wrong with it). */
+export function readableFact(record: unknown): { fact?: Fact } {
   if (!isRecord(record) || problemWithFact(record.fact) !== null) return {};
   const fact = record.fact as unknown as Fact;
   return { fact: { subject: fact.subject, relation: fact.relation, object: fact.object } };

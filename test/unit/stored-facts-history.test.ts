@@ -95,7 +95,7 @@ describe('taught facts with the real learner', () => {
     expect(shared).toBeGreaterThan(0);
     const readBase = (slots: Int32Array) => readRows(base, slots);
     const store = await FactStore.open(`engram-history-${++storeCount}`);
-    await store.put(SHA, taught.entries);
+    await store.add(SHA, taught.entries);
     const shape = { slots: nSlots(model.cfg), valueDim: model.cfg.valueDim };
     const beforeUndo = (await store.load())!.facts;
 
@@ -108,10 +108,9 @@ describe('taught facts with the real learner', () => {
     expect(taught.entries.map((e) => [e.id, e.prev])).toEqual([[3, 0]]);
     expect(await differingValues(model, await taughtOnly([facts[2]]))).toBe(0);
 
-    // Saved as the engine saves after an undo (delete the undone, put the replayed), the records restore, and
-    // writing their rows onto the pretrained table gives the taught table bit for bit.
-    await store.delete([1, 2]);
-    await store.put(SHA, taught.entries);
+    // Saved as the engine saves after an undo (the undone removed, the replayed replaced, in one transaction),
+    // the records restore, and writing their rows onto the pretrained table gives the taught table bit for bit.
+    await store.write(SHA, { remove: [1, 2], replace: taught.entries });
     const { facts: restored, events } = await loadStoredFacts(store, SHA, shape, (f) => f.subject);
     expect(events).toEqual([]);
     const again = new TaughtFacts();
