@@ -12,8 +12,9 @@ export function BackendStatus({ engine }: { engine: EngineState }) {
     );
   }
   const gpu = backend.name === 'webgpu';
+  const software = gpu && backend.adapter?.isFallbackAdapter;
   return (
-    <section className={`backend-status ${gpu ? 'gpu' : 'cpu'}`} aria-live="polite" data-testid="backend-status" data-backend={backend.name}>
+    <section className={`backend-status ${software ? 'software' : gpu ? 'gpu' : 'cpu'}`} aria-live="polite" data-testid="backend-status" data-backend={backend.name}>
       <div className="backend-line">
         <span className="dot" />
         <strong>Backend:</strong> <span data-testid="backend-name">{backend.name}</span>
@@ -33,11 +34,18 @@ export function BackendStatus({ engine }: { engine: EngineState }) {
           <p>{backend.fallback.remedy}</p>
         </div>
       )}
-      {backend.adapter?.isFallbackAdapter && (
-        <p className="muted" data-testid="software-adapter-note">
-          This WebGPU adapter is a software renderer, not a GPU: here a learning step takes seconds, about 30 times longer than on the CPU backend
-          (measured on a 2-core machine). <a href={withBackend('wasm')}>Use the CPU backend instead</a>.
-        </p>
+      {software && (
+        <div className="advice" role="alert" data-testid="software-adapter-note">
+          <p>
+            <strong>This WebGPU adapter is a software renderer, not a GPU.</strong> Here a learning step takes seconds, about 30 times longer than on
+            the CPU backend (measured on a 2-core machine).
+          </p>
+          <p>
+            <a className="advice-link" href={withBackend('wasm')} data-testid="use-cpu-link">
+              Use the CPU backend instead (?backend=wasm)
+            </a>
+          </p>
+        </div>
       )}
       {backend.adapter && (
         <details className="adapter-details">

@@ -31,6 +31,10 @@ export interface EngineState {
   model?: ModelReport;
   /** True once the model is loaded, stored facts restored and the first evaluation is done. */
   ready: boolean;
+  /** True once the model is loaded and stored facts restored: Teach need not wait for the first evaluation. */
+  teachable: boolean;
+  /** The evaluation running now: facts scored plus windows read of total, and the estimated ms left. */
+  evalProgress?: { done: number; total: number; etaMs: number | null; stage?: string };
   answer?: AnswerReport;
   /** Why the last question was not answered, in words for the person who asked. */
   askRefusal?: string;
@@ -62,6 +66,7 @@ export interface EngineState {
 
 export const INITIAL_STATE: EngineState = {
   ready: false,
+  teachable: false,
   asking: false,
   failures: [],
   notices: [],
@@ -91,6 +96,10 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
       return { ...prev, backend: event.report, progress: undefined };
     case 'model':
       return { ...prev, model: event.report, progress: undefined };
+    case 'teachable':
+      return { ...prev, teachable: true };
+    case 'eval-progress':
+      return { ...prev, evalProgress: event.total > 0 && event.done < event.total ? { done: event.done, total: event.total, etaMs: event.etaMs, stage: event.stage } : undefined };
     case 'eval-setup':
       return { ...prev, evalSetup: { retentionFacts: event.retentionFacts, retentionTotal: event.retentionTotal, nllTokens: event.nllTokens } };
     case 'answer':
@@ -105,7 +114,7 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
       return { ...prev, facts: event.facts, changedSlots: event.changedSlots };
     case 'metrics':
       if (event.point.run === 'race') return { ...prev, racePoints: [...prev.racePoints, event.point] };
-      return { ...prev, points: [...prev.points, event.point], ready: true };
+      return { ...prev, points: [...prev.points, event.point], ready: true, evalProgress: undefined };
     case 'metrics-reset':
       return event.run === 'race' ? { ...prev, racePoints: event.points } : { ...prev, points: event.points };
     case 'stream':

@@ -15,7 +15,7 @@ export function TeachPanel({ engine }: { engine: Engine }) {
   const [form, setForm] = useState<{ subject: string; relation: string; object: string }>({ subject: '', relation: 'capital', object: '' });
   const parsed = useMemo(() => (mode === 'sentence' ? parseFact(sentence) : validateFact(form)), [mode, sentence, form]);
   const [touched, setTouched] = useState(false);
-  const ready = engine.ready;
+  const ready = engine.ready || engine.teachable; // the first evaluation may still run: a fact waits at most one part of it
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setTouched(true);

@@ -21,7 +21,17 @@ import { cachedFetch } from '../model/checkpoint-cache';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { EngramModel } from '../model/transformer';
-import { buildEvalContext, evaluateModel, parseJsonl, type EvalContext } from './eval-runner';
+import {
+  buildEvalContext,
+  DEFAULT_EVAL_SIZE,
+  evaluateModel,
+  EvaluationStopped,
+  measureEvalSpeed,
+  parseJsonl,
+  sizeForBudget,
+  type EvalContext,
+  type EvalHooks,
+} from './eval-runner';
 import type { EarlierFact } from './fact-store';
 import { FactPersistence } from './fact-persistence';
 import type { BackendMemory, DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
@@ -34,6 +44,8 @@ import { TaughtFacts, type TaughtFact } from './taught-facts';
 const MAX_ANSWER_TOKENS = 12;
 /** GPU buffers tfjs may keep pooled for reuse before they are destroyed (on top of those in use). */
 const POOLED_GPU_BYTES = 256 * 2 ** 20;
+/** The first evaluation, sized to the device's measured speed, should take about this long. */
+const FIRST_EVAL_BUDGET_MS = 10_000;
 
 export interface LoadedModel {
   readonly checkpoint: Checkpoint;
@@ -65,6 +77,8 @@ export class Engine {
   private msSinceEval = 0;
   private readonly packs = new Map<PackName, PackFact[]>();
   private race: RaceRunner | null = null;
+  /** Facts scored per evaluation part: smaller on a slow device, so progress moves (set by firstEvaluation). */
+  private evalChunk = 48;
 
   constructor(
     private readonly post: (event: EngineEvent) => void,
@@ -94,15 +108,64 @@ export class Engine {
     this.learner = this.makeLearner();
     const [retention, heldout] = await Promise.all([this.fetchText('retention-probe.jsonl'), this.fetchText('heldout.jsonl')]);
     this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, evalSize);
-    this.post({
-      type: 'eval-setup',
-      retentionFacts: this.evalContext.retention.length,
-      retentionTotal: this.evalContext.retentionTotal,
-      nllTokens: this.evalContext.nllWindows.reduce((n, w) => n + w.length, 0),
-    });
+    this.postEvalSetup();
     await this.saver.open();
     await this.restoreStored();
-    await this.queue.run(() => this.evaluate());
+    // Teach is open from here on; the starting point is measured next, without holding a fact back.
+    this.post({ type: 'teachable' });
+    await this.queue.run(() => this.firstEvaluation(retention, heldout, evalSize));
+  }
+
+  private postEvalSetup(): void {
+    const context = this.evalContext!;
+    this.post({
+      type: 'eval-setup',
+      retentionFacts: context.retention.length,
+      retentionTotal: context.retentionTotal,
+      nllTokens: context.nllWindows.reduce((n, w) => n + w.length, 0),
+    });
+  }
+
+  /**
+   * The starting point, measured without keeping anyone from teaching (on a software GPU the first evaluation
+   * took 98 s while Teach stayed disabled). Unless the URL chose a size (?probe, ?nll), the live evaluation is
+   * sized to this device's measured speed so it fits FIRST_EVAL_BUDGET_MS; it reports progress with an estimate;
+   * and it gives way to a fact waiting to be taught, whose own evaluation then gives the first point.
+   */
+  private async firstEvaluation(retention: string, heldout: string, chosen?: EvalSize): Promise<void> {
+    try {
+      if (!chosen) {
+        // Timed twice when slow: the first run also compiles the GPU pipelines, a one-time cost.
+        const timing = (done: number) => this.post({ type: 'eval-progress', done, total: 2, etaMs: null, stage: 'Timing this device on 4 questions and 1 text window' });
+        timing(0);
+        let speed = await measureEvalSpeed(this.model, this.tokenizer, this.evalContext!);
+        if (speed.msPerFact > 500) {
+          if (this.queue.size > 1) throw new EvaluationStopped('a fact waits');
+          timing(1);
+          speed = await measureEvalSpeed(this.model, this.tokenizer, this.evalContext!);
+        }
+        this.evalChunk = Math.max(4, Math.min(48, Math.floor(2000 / Math.max(1, speed.msPerFact))));
+        const size = sizeForBudget(speed, DEFAULT_EVAL_SIZE, FIRST_EVAL_BUDGET_MS);
+        if (size.probeFacts < DEFAULT_EVAL_SIZE.probeFacts || size.nllWindows < DEFAULT_EVAL_SIZE.nllWindows) {
+          this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, size);
+          this.postEvalSetup();
+          const seconds = Math.max(1, Math.round((size.probeFacts * speed.msPerFact + size.nllWindows * speed.msPerWindow) / 1000));
+          this.post({
+            type: 'notice',
+            message:
+              `This device runs the model slowly (${(speed.msPerFact / 1000).toFixed(1)} s per probe question), so each evaluation measures ${size.probeFacts} ` +
+              `retention-probe facts and ${size.nllWindows} text window${size.nllWindows === 1 ? '' : 's'} (about ${seconds} s) instead of ` +
+              `${DEFAULT_EVAL_SIZE.probeFacts} and ${DEFAULT_EVAL_SIZE.nllWindows}. ?probe=96&nll=8 in the address measures the full subset.`,
+          });
+        }
+      }
+      await this.evaluate({ shouldStop: () => this.queue.size > 1 });
+    } catch (error) {
+      if (!(error instanceof EvaluationStopped)) throw error;
+      this.post({ type: 'eval-progress', done: 0, total: 0, etaMs: null });
+      this.post({ type: 'notice', message: 'The first evaluation gave way to the fact you taught; the charts start from that fact\'s measurement.' });
+      this.post({ type: 'busy', busy: false });
+    }
   }
 
   /**
@@ -300,11 +363,14 @@ export class Engine {
 
   // ---- evaluation ----
 
-  private async evaluate(): Promise<void> {
+  private async evaluate(hooks: Pick<EvalHooks, 'shouldStop'> = {}): Promise<void> {
     if (!this.evalContext) return;
     this.post({ type: 'busy', busy: true, what: 'Evaluating recall, retention and NLL' });
     const entries = this.taught.entries;
-    const result = await evaluateModel(this.model, this.tokenizer, this.evalContext, entries.map((e) => e.fact));
+    const onProgress = (done: number, total: number, elapsedMs: number) =>
+      this.post({ type: 'eval-progress', done, total, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : null });
+    onProgress(0, entries.length + this.evalContext.retention.length + this.evalContext.nllWindows.length, 0);
+    const result = await evaluateModel(this.model, this.tokenizer, this.evalContext, entries.map((e) => e.fact), { ...hooks, onProgress, chunk: this.evalChunk });
     result.recall.forEach((score, i) => {
       entries[i].recalled = score.exactMatch;
       entries[i].logprob = score.logprob;

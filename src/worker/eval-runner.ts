@@ -53,13 +53,64 @@ export function buildEvalContext(retentionJsonl: string, heldoutJsonl: string, t
   return { retention, retentionTotal: probeFacts.length, nllWindows };
 }
 
-export async function evaluateModel(model: EngramModel, tokenizer: EngramTokenizer, context: EvalContext, taught: readonly Fact[]): Promise<Evaluation> {
+/** Progress of one evaluation, in facts scored plus text windows read, with the time so far. */
+export interface EvalHooks {
+  onProgress?(done: number, total: number, elapsedMs: number): void;
+  /** Checked between parts: true abandons the evaluation (EvaluationStopped), e.g. when a fact waits to be taught. */
+  shouldStop?(): boolean;
+  /** Facts scored per part (default 48): smaller parts report progress more often on a slow device. */
+  chunk?: number;
+}
+
+export class EvaluationStopped extends Error {
+  override name = 'EvaluationStopped';
+}
+
+export async function evaluateModel(model: EngramModel, tokenizer: EngramTokenizer, context: EvalContext, taught: readonly Fact[], hooks: EvalHooks = {}): Promise<Evaluation> {
   const started = performance.now();
-  const recall = taught.length > 0 ? await scoreFacts(model, tokenizer, taught, 32) : [];
-  const kept = await scoreFacts(model, tokenizer, context.retention, 48);
+  const total = taught.length + context.retention.length + context.nllWindows.length;
+  let done = 0;
+  const chunk = hooks.chunk ?? 48;
+  const inParts = async (facts: readonly Fact[], batch: number): Promise<FactScore[]> => {
+    const scores: FactScore[] = [];
+    for (let i = 0; i < facts.length; i += chunk) {
+      if (hooks.shouldStop?.()) throw new EvaluationStopped('evaluation abandoned for waiting work');
+      const part = facts.slice(i, i + chunk);
+      scores.push(...(await scoreFacts(model, tokenizer, part, batch)));
+      done += part.length;
+      hooks.onProgress?.(done, total, performance.now() - started);
+    }
+    return scores;
+  };
+  const recall = taught.length > 0 ? await inParts(taught, 32) : [];
+  const kept = await inParts(context.retention, 48);
   const retention = kept.filter((s) => s.exactMatch).length / Math.max(1, kept.length);
+  if (hooks.shouldStop?.()) throw new EvaluationStopped('evaluation abandoned for waiting work');
   const nll = await heldoutNll(model, context.nllWindows);
+  hooks.onProgress?.(total, total, performance.now() - started);
   return { recall, retention, nll, ms: performance.now() - started };
+}
+
+/**
+ * How long one probe fact and one text window take on this device, measured on a few of each: to size the
+ * live evaluation so the first one fits a time budget on a slow adapter (a software GPU took 98 s).
+ */
+export async function measureEvalSpeed(model: EngramModel, tokenizer: EngramTokenizer, context: EvalContext): Promise<{ msPerFact: number; msPerWindow: number }> {
+  const facts = context.retention.slice(0, 4);
+  let started = performance.now();
+  await scoreFacts(model, tokenizer, facts, 48);
+  const msPerFact = (performance.now() - started) / Math.max(1, facts.length);
+  started = performance.now();
+  await heldoutNll(model, context.nllWindows.slice(0, 1));
+  return { msPerFact, msPerWindow: performance.now() - started };
+}
+
+/** The largest evaluation (probe facts, text windows; at least 4 and 1) expected to fit `budgetMs`, never above `size`. */
+export function sizeForBudget(speed: { msPerFact: number; msPerWindow: number }, size: EvalSize, budgetMs: number): EvalSize {
+  const nllWindows = Math.max(1, Math.min(size.nllWindows, Math.floor((budgetMs * 0.2) / Math.max(1, speed.msPerWindow))));
+  const left = budgetMs - nllWindows * speed.msPerWindow;
+  const probeFacts = Math.max(4, Math.min(size.probeFacts, Math.floor(left / Math.max(1, speed.msPerFact))));
+  return { probeFacts, nllWindows };
 }
 
 /** Mean next-token loss (nats/token) over the windows (all the same length). */

@@ -231,6 +231,10 @@ export type EngineEvent =
   | { type: 'model'; report: ModelReport }
   /** The evaluation subsets, so the UI can say what it measures. */
   | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number }
+  /** The model is loaded and stored facts restored: facts can be taught (the first evaluation may still run). */
+  | { type: 'teachable' }
+  /** An evaluation's progress: facts scored plus text windows read, of total; etaMs estimated from the pace so far. total 0: none running. */
+  | { type: 'eval-progress'; done: number; total: number; etaMs: number | null; stage?: string }
   | { type: 'answer'; report: AnswerReport }
   | { type: 'ask-refused'; id: number; message: string }
   | { type: 'taught'; fact: TaughtFactSummary; step: StepSummary; slots: SlotStepData; memory: BackendMemory }
