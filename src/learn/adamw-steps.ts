@@ -4,7 +4,7 @@
  * bit for bit) and throws NonFiniteStepError; any other error rolls back too before it propagates.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdamW } from './adamw';
+import { gradientTensor, type AdamW, type Gradient } from './adamw';
 import { allFinite } from './all-finite';
 import { NonFiniteStepError, type MethodName, type StepReport } from './learner';
 import { targetMask } from './next-token-loss';
@@ -21,8 +21,8 @@ export interface TensorStore {
 export interface Gradients {
   /** The sum-reduced loss before the step. */
   readonly loss: number;
-  /** dL/dp by parameter name; runAdamWSteps disposes them. */
-  readonly grads: Map<string, tf.Tensor>;
+  /** dL/dp by parameter name, dense or by rows (RowGradient); runAdamWSteps disposes them. */
+  readonly grads: Map<string, Gradient>;
 }
 
 /** Runs `steps` steps of `gradients` + AdamW on `store`; returns the loss before the first step. */
@@ -35,10 +35,13 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps:
       const { loss, grads } = await gradients();
       try {
         if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
-        if (!(await allFinite([...grads.values()]))) throw new NonFiniteStepError('a non-finite gradient');
+        if (!(await allFinite([...grads.values()].map(gradientTensor)))) throw new NonFiniteStepError('a non-finite gradient');
         if (step === 0) firstLoss = loss;
         const next = optimizer.step(store.current(), grads);
-        if (!(await allFinite([...next.values()]))) {
+        // The fused AdamW kernel checked what it wrote; only tensors it did not update need the check.
+        const checked = optimizer.checkedFinite;
+        const unchecked = [...next].filter(([name]) => !checked.has(name)).map(([, t]) => t);
+        if (![...checked.values()].every(Boolean) || !(await allFinite(unchecked))) {
           tf.dispose([...next.values()]);
           throw new NonFiniteStepError('a non-finite update');
         }
@@ -47,7 +50,7 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps:
           if (old !== atStart.get(name)) old.dispose();
         }
       } finally {
-        tf.dispose([...grads.values()]);
+        tf.dispose([...grads.values()].map(gradientTensor));
       }
     }
   } catch (error) {

@@ -4,9 +4,10 @@
  * attention, the memory layer's query projection, keys, w1, w2, and the whole value table.
  *
  * The value table's gradient comes from the dL/dy tap at the memory read (readDeltas) turned into rows by
- * sparseRowGradient over every row the batch read, scattered into a dense [N, Dv] gradient that is zero
- * elsewhere; that is exactly dL/dV. AdamW then runs on the whole table, as real full finetuning does: rows
- * not read this step still decay (weight decay) and keep moving on their moments from earlier facts.
+ * sparseRowGradient over every row the batch read; it is zero elsewhere, so it goes to AdamW by rows
+ * (RowGradient, adamw.ts) and no dense [N, Dv] gradient is built; that is exactly dL/dV. AdamW then runs on
+ * the whole table, as real full finetuning does: rows not read this step still decay (weight decay) and keep
+ * moving on their moments from earlier facts (on wasm and cpu in one fused pass over the table).
  * The lookup's top-K is differentiated with the custom gradient in memory-layer.ts (differentiableLookup).
  *
  * A non-finite loss, gradient or update rolls the fact back (parameters and optimizer moments) and throws
@@ -15,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { sparseRowGradient } from '../model/memory-layer';
-import { AdamW } from './adamw';
+import { AdamW, type Gradient, type RowGradient } from './adamw';
 import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
@@ -65,7 +66,7 @@ export class FullFinetuneLearner implements Learner {
     this.optimizer.dispose();
   }
 
-  /** Sum-reduced loss and dL/dp for every parameter (the value table's dense, from the read tap). */
+  /** Sum-reduced loss and dL/dp for every parameter (the value table's by rows, from the read tap). */
   private async gradients(tokens: tf.Tensor2D, mask: tf.Tensor2D): Promise<Gradients> {
     const model = this.model;
     const cfg = model.cfg;
@@ -89,7 +90,7 @@ export class FullFinetuneLearner implements Learner {
     const { value, grads } = result;
     const readData = await Promise.all(reads.map(async (r) => ({ ids: (await r.ids.data()) as Int32Array, weights: (await r.weights.data()) as Float32Array })));
     const loss = (await value.data())[0];
-    const out = new Map<string, tf.Tensor>(names.map((n, i) => [n, grads[i]]));
+    const out = new Map<string, Gradient>(names.map((n, i) => [n, grads[i]]));
     const dYs = grads.slice(names.length) as tf.Tensor2D[];
     tf.dispose([value, ...reads.flatMap((r) => [r.ids, r.weights])]);
     if (model.values) out.set(VALUES, valueTableGradient(model.values, readData, dYs, cfg.memHeads * cfg.topk));
@@ -99,18 +100,17 @@ export class FullFinetuneLearner implements Learner {
 }
 
 /**
- * Dense dL/dV [N, Dv]: every memory layer's read rows get their exact gradient (sparseRowGradient), all other
- * rows zero.
+ * dL/dV by rows: every row any memory layer read gets its exact gradient (sparseRowGradient, summed over the
+ * layers that share the table); every other row's gradient is zero.
  */
-function valueTableGradient(values: tf.Tensor2D, reads: { ids: Int32Array; weights: Float32Array }[], dYs: tf.Tensor2D[], readsPerToken: number): tf.Tensor2D {
-  const [N, Dv] = values.shape;
-  return tf.tidy(() => {
-    let dense: tf.Tensor2D = tf.zerosLike(values);
-    reads.forEach((r, layer) => {
-      const slots = Int32Array.from(new Set(r.ids));
-      const rows = sparseRowGradient(r.ids, r.weights, readsPerToken, dYs[layer], slots); // [t, Dv]
-      dense = tf.add(dense, tf.scatterND(tf.tensor2d(slots, [slots.length, 1], 'int32'), rows, [N, Dv]));
-    });
-    return dense;
-  });
+function valueTableGradient(values: tf.Tensor2D, reads: { ids: Int32Array; weights: Float32Array }[], dYs: tf.Tensor2D[], readsPerToken: number): RowGradient {
+  const read = new Set<number>();
+  for (const r of reads) for (const id of r.ids) read.add(id);
+  const slots = Int32Array.from(read).sort();
+  const rows = tf.tidy(() =>
+    reads
+      .map((r, layer) => sparseRowGradient(r.ids, r.weights, readsPerToken, dYs[layer], slots)) // [t, Dv] each
+      .reduce<tf.Tensor2D>((a, b) => tf.add(a, b), tf.zeros([slots.length, values.shape[1]])),
+  );
+  return { slots, rows };
 }

@@ -1,15 +1,22 @@
 /**
  * AdamW (src/learn/adamw.ts) against a plain float64 twin of PyTorch's AdamW update, rollback to begin(),
- * leak-freedom; and runAdamWSteps' non-finite guard (a NaN gradient mid-fact rolls parameters and moments back).
+ * leak-freedom; the fused kernel (adamw-kernel.ts) and row gradients against the tf-ops formula with the
+ * zero-filled dense gradient, on cpu and wasm; and runAdamWSteps' non-finite guard (a NaN gradient mid-fact
+ * rolls parameters and moments back).
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW } from '../../src/learn/adamw';
+import '../../src/gpu/wasm-kernel-fixes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdamW, type Gradient } from '../../src/learn/adamw';
 import { runAdamWSteps, type TensorStore } from '../../src/learn/adamw-steps';
 import { NonFiniteStepError } from '../../src/learn/learner';
 import { seededRandom } from '../seeded-random';
 
 beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
@@ -88,6 +95,66 @@ describe('AdamW', () => {
     expect(() => new AdamW({ lr: 0, weightDecay: 0.1 })).toThrow(/lr must be a positive number/);
     expect(() => new AdamW({ lr: Number.NaN, weightDecay: 0.1 })).toThrow(/lr/);
     expect(() => new AdamW({ lr: 1e-3, weightDecay: -1 })).toThrow(/weight decay/);
+  });
+});
+
+describe('fused AdamW kernel and row gradients', () => {
+  /** `steps` AdamW steps on a [rows, width] parameter; gradients given dense or by rows (zero elsewhere). */
+  async function run(backend: string, fused: boolean, byRows: boolean, seed: number): Promise<{ p: Float32Array; m: number }> {
+    await tf.setBackend(backend);
+    const rand = seededRandom(seed);
+    const [rows, width] = [12, 5];
+    const before = tf.memory().numTensors;
+    let p: tf.Tensor = tf.tensor2d(Float32Array.from({ length: rows * width }, () => rand() * 2 - 1), [rows, width]);
+    const opt = new AdamW({ lr: 0.01, weightDecay: 0.1, fused });
+    // Step 1 touches rows 0-5, step 2 rows 3-8 (rows 0-2 then move on their moments alone), step 3 rows 9-11
+    // (rows 0-8 move on moments only, rows 9-11 get their first gradient on step 3), step 4 every row.
+    const touched = [[0, 1, 2, 3, 4, 5], [8, 3, 6, 4, 7, 5], [11, 9, 10], Array.from({ length: rows }, (_, r) => r)];
+    for (const slotList of touched) {
+      const slots = Int32Array.from(slotList);
+      const rowValues = Float32Array.from({ length: slots.length * width }, () => rand() - 0.5);
+      const dense = new Float32Array(rows * width);
+      slots.forEach((s, u) => dense.set(rowValues.subarray(u * width, (u + 1) * width), s * width));
+      const g: Gradient = byRows ? { slots, rows: tf.tensor2d(rowValues, [slots.length, width]) } : tf.tensor2d(dense, [rows, width]);
+      const next = opt.step(new Map([['p', p]]), new Map([['p', g]])).get('p')!;
+      if (fused && tf.getKernel('EngramAdamW', backend)) expect(opt.checkedFinite.get('p')).toBe(true);
+      else expect(opt.checkedFinite.has('p')).toBe(false);
+      tf.dispose([p, byRows ? (g as { rows: tf.Tensor }).rows : (g as tf.Tensor)]);
+      p = next;
+    }
+    const out = { p: Float32Array.from(await p.data()), m: opt.stateSize };
+    opt.dispose();
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    return out;
+  }
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`on ${backend}: the fused kernel matches the tf-ops formula, and a row gradient is the zero-filled dense one exactly`, async () => {
+      const reference = await run(backend, false, false, 3); // tf ops, dense zero-filled gradient: the straightforward path
+      const opsRows = await run(backend, false, true, 3);
+      const fusedDense = await run(backend, true, false, 3);
+      const fusedRows = await run(backend, true, true, 3);
+      expect(Array.from(opsRows.p)).toEqual(Array.from(reference.p));
+      expect(Array.from(fusedRows.p)).toEqual(Array.from(fusedDense.p));
+      let worst = 0;
+      fusedRows.p.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - reference.p[i]))));
+      expect(worst).toBeLessThan(1e-6);
+      expect(fusedRows.m).toBe(reference.m);
+    });
+  }
+
+  it('the fused kernel flags a non-finite result and refuses a row listed twice', async () => {
+    await tf.setBackend('cpu');
+    const opt = new AdamW({ lr: 0.1, weightDecay: 0.1 });
+    const p = tf.tensor2d([1, 2, 3, Number.POSITIVE_INFINITY], [2, 2]);
+    const g = tf.tensor2d([0.1, 0.1, 0.1, 0.1], [2, 2]);
+    tf.dispose([...opt.step(new Map([['p', p]]), new Map([['p', g]])).values()]);
+    expect(opt.checkedFinite.get('p')).toBe(false);
+    const rows = tf.tensor2d([1, 1, 1, 1], [2, 2]);
+    expect(() => opt.step(new Map([['p', p]]), new Map([['p', { slots: Int32Array.of(1, 1), rows }]]))).toThrow(/listed twice/);
+    opt.dispose();
+    tf.dispose([p, g, rows]);
   });
 });
 

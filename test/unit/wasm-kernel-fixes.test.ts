@@ -15,10 +15,13 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
   const random = seededRandom(7);
   const values = (n: number) => Float32Array.from({ length: n }, () => random() * 2 - 1);
 
-  it('BatchMatMul with transposeB (2-D and batched), and the plain paths it leaves alone', async () => {
+  it('BatchMatMul with transposeA and / or transposeB (2-D and batched), and the plain paths it leaves alone', async () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[5, 7], [3, 7], false, true],
       [[7, 5], [3, 7], true, true],
+      [[7, 5], [7, 3], true, false],
+      [[2, 6, 4], [2, 6, 9], true, false],
+      [[2, 6, 4], [2, 9, 6], true, true],
       [[2, 4, 6], [2, 9, 6], false, true],
       [[5, 7], [7, 3], false, false],
     ];
