@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import type { PackName } from '../facts/fact';
+import { useCallback, useEffect, useState } from 'react';
+import type { Fact, PackName } from '../facts/fact';
 import type { LearnSettings } from '../worker/protocol';
 import { AskPanel } from './ask-panel';
 import { BackendStatus } from './backend-status';
@@ -23,6 +23,16 @@ export function App() {
     const search = writeSharedState(location.search, shared);
     if (search !== location.search) history.replaceState(null, '', `${location.pathname}${search}${location.hash}`);
   }, [shared]);
+  // Ask offers questions about the fact just taught by hand, or the one whose row's "Ask" was clicked.
+  const [askAbout, setAskAbout] = useState<Fact | undefined>();
+  const lastStep = engine.lastStep;
+  useEffect(() => {
+    if (lastStep?.fact.origin === 'typed') setAskAbout(lastStep.fact.fact);
+  }, [lastStep]);
+  const askFromRow = useCallback((fact: Fact) => {
+    setAskAbout(fact);
+    document.querySelector('[data-testid="ask-panel"]')?.scrollIntoView({ block: 'nearest' });
+  }, []);
   const applySettings = (settings: LearnSettings) => {
     setShared((s) => ({ ...s, settings }));
     engine.send({ type: 'set-settings', settings });
@@ -31,7 +41,10 @@ export function App() {
     <div className="app">
       <header>
         <h1>Engram</h1>
-        <p className="tagline">Teach a language model new facts in your browser, and watch it remember what it already knew.</p>
+        <p className="tagline">
+          Teach a language model new facts in your browser, and watch it remember what it already knew: an in-browser demo of sparse memory
+          finetuning (continual learning). Not DeepSeek's Engram, nor an agent-memory library.
+        </p>
       </header>
       <BackendStatus engine={engine} />
       <ModelStatus engine={engine} />
@@ -41,11 +54,12 @@ export function App() {
       <main className="grid">
         <div className="column">
           <TeachPanel engine={engine} />
-          <AskPanel engine={engine} />
+          <AskPanel engine={engine} about={askAbout} />
           <StreamPanel
             engine={engine}
             pack={shared.pack}
             rate={shared.rate}
+            evalEvery={shared.settings.evalEvery}
             onPack={(pack: PackName) => setShared((s) => ({ ...s, pack }))}
             onRate={(rate: number) => setShared((s) => ({ ...s, rate }))}
           />
@@ -54,10 +68,17 @@ export function App() {
           <SlotPanel lastStep={engine.lastStep} changedSlots={engine.changedSlots} slotInfo={engine.slotInfo} memorySlots={engine.model?.memorySlots} onSelectSlot={engine.inspectSlot} />
         </div>
         <div className="wide">
-          <MetricsCharts points={engine.points} racePoints={engine.racePoints} evalSetup={engine.evalSetup} />
+          <MetricsCharts
+            points={engine.points}
+            racePoints={engine.racePoints}
+            evalSetup={engine.evalSetup}
+            factsTaught={engine.facts.length}
+            latestStepMs={engine.lastStep?.step.ms}
+            evalEvery={shared.settings.evalEvery}
+          />
         </div>
         <div className="column">
-          <FactsList engine={engine} />
+          <FactsList engine={engine} onAsk={askFromRow} />
         </div>
         <div className="column">
           <SettingsPanel engine={engine} settings={shared.settings} pack={shared.pack} onApply={applySettings} />

@@ -1,14 +1,24 @@
-/** Ask the model a question: greedy decoding with the probability of every answer token, beside the base model's answer. */
+/**
+ * Ask the model a question: greedy decoding with the probability of every answer token, beside the base model's
+ * answer. After a fact is taught (or "Ask" on a fact's row), one-click questions about it: the one recall is
+ * measured with, the one taught with it, and other wordings (ask-suggestions.ts).
+ */
 import { useState, type FormEvent } from 'react';
+import type { Fact } from '../facts/fact';
 import type { DecodedAnswer } from '../worker/protocol';
+import { askSuggestions } from './ask-suggestions';
 import type { Engine } from './use-engine';
 
-export function AskPanel({ engine }: { engine: Engine }) {
+export function AskPanel({ engine, about }: { engine: Engine; about?: Fact }) {
   const [question, setQuestion] = useState('What is the capital of France?');
   const ready = Boolean(engine.model);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     engine.ask(question);
+  };
+  const askNow = (text: string) => {
+    setQuestion(text);
+    engine.ask(text);
   };
   return (
     <section className="panel ask" data-testid="ask-panel">
@@ -26,6 +36,25 @@ export function AskPanel({ engine }: { engine: Engine }) {
           {engine.asking ? 'Thinking…' : 'Ask'}
         </button>
       </form>
+      {about && (
+        <div className="suggestions" data-testid="ask-suggestions">
+          <span className="muted">Ask about "{about.subject}":</span>
+          {askSuggestions(about).map((s) => (
+            <button
+              key={s.question}
+              type="button"
+              className={s.recall ? 'suggestion recall' : 'suggestion'}
+              title={s.note}
+              disabled={!ready || engine.asking}
+              onClick={() => askNow(s.question)}
+              data-testid={s.recall ? 'ask-suggestion-recall' : 'ask-suggestion'}
+            >
+              {s.question}
+              {s.recall && <span className="suggestion-note"> (recall's question)</span>}
+            </button>
+          ))}
+        </div>
+      )}
       {engine.askRefusal && (
         <p className="problem" role="alert" data-testid="ask-refusal">
           {engine.askRefusal}

@@ -42,12 +42,19 @@ export interface EngineState {
   progress?: { stage: string; done: number; total: number };
   failures: EngineFailure[];
   notices: string[];
+  /**
+   * Notices about the taught facts (restored, undone, recovered): once a fact leaves the list (undo, reset) they
+   * no longer describe it and are dropped.
+   */
+  factNotices: readonly string[];
   evalSetup?: { retentionFacts: number; retentionTotal: number; nllTokens: number };
   facts: TaughtFactSummary[];
   /** Every slot some taught fact wrote. */
   changedSlots: Int32Array;
   lastStep?: LastStep;
   teachRefusal?: string;
+  /** A fact typed on this page is on its way to the worker or being taught: Teach waits for it. */
+  teaching: boolean;
   /** What the worker is doing now, when it is doing model work. */
   busy?: string;
   /** The main model's curve. */
@@ -70,6 +77,8 @@ export const INITIAL_STATE: EngineState = {
   asking: false,
   failures: [],
   notices: [],
+  factNotices: [],
+  teaching: false,
   facts: [],
   changedSlots: new Int32Array(0),
   points: [],
@@ -82,12 +91,14 @@ export const INITIAL_STATE: EngineState = {
 const MAX_NOTICES = 4;
 
 /** Things the page itself changes before the worker answers. */
-export type PageAction = { type: 'page-asking' } | { type: 'page-dismiss-notice'; index: number };
+export type PageAction = { type: 'page-asking' } | { type: 'page-teaching' } | { type: 'page-dismiss-notice'; index: number };
 
 export function reduce(prev: EngineState, event: EngineEvent | PageAction): EngineState {
   switch (event.type) {
     case 'page-asking':
       return { ...prev, asking: true, askRefusal: undefined };
+    case 'page-teaching':
+      return { ...prev, teaching: true, teachRefusal: undefined };
     case 'page-dismiss-notice':
       return { ...prev, notices: prev.notices.filter((_, i) => i !== event.index) };
     case 'progress':
@@ -107,11 +118,16 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
     case 'ask-refused':
       return { ...prev, askRefusal: event.message, asking: false };
     case 'taught':
-      return { ...prev, lastStep: { fact: event.fact, step: event.step, slots: event.slots, memory: event.memory }, teachRefusal: undefined };
+      return {
+        ...prev,
+        lastStep: { fact: event.fact, step: event.step, slots: event.slots, memory: event.memory },
+        teachRefusal: undefined,
+        teaching: prev.teaching && event.fact.origin !== 'typed',
+      };
     case 'teach-refused':
-      return { ...prev, teachRefusal: event.message };
+      return { ...prev, teachRefusal: event.message, teaching: false };
     case 'facts':
-      return { ...prev, facts: event.facts, changedSlots: event.changedSlots };
+      return { ...prev, facts: event.facts, changedSlots: event.changedSlots, ...staleDropped(prev, event.facts) };
     case 'metrics':
       if (event.point.run === 'race') return { ...prev, racePoints: [...prev.racePoints, event.point] };
       return { ...prev, points: [...prev.points, event.point], ready: true, evalProgress: undefined };
@@ -126,11 +142,14 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
     case 'exported':
       return { ...prev, importMessage: { ok: true, text: `Exported ${event.facts} fact${event.facts === 1 ? '' : 's'} (${event.rows} rows) as ${event.fileName}.` } };
     case 'imported':
-      return { ...prev, importMessage: { ok: true, text: `Imported ${event.fileName}: ${event.facts} fact${event.facts === 1 ? '' : 's'}, ${event.rows} rows.` } };
+      return { ...prev, importMessage: { ok: true, text: importedText(event) } };
     case 'import-refused':
       return { ...prev, importMessage: { ok: false, text: event.message } };
-    case 'notice':
-      return { ...prev, notices: [...prev.notices, event.message].slice(-MAX_NOTICES) };
+    case 'notice': {
+      const notices = [...prev.notices, event.message].slice(-MAX_NOTICES);
+      if (event.about !== 'taught-facts') return { ...prev, notices };
+      return { ...prev, notices, factNotices: [...prev.factNotices, event.message] };
+    }
     case 'busy':
       return { ...prev, busy: event.busy ? event.what ?? 'Working' : undefined };
     case 'store-status':
@@ -138,6 +157,29 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
     case 'earlier-facts':
       return { ...prev, earlier: event.facts.length > 0 ? event : undefined };
     case 'error':
-      return { ...prev, failures: [...prev.failures, event.failure], progress: undefined, asking: false };
+      return { ...prev, failures: [...prev.failures, event.failure], progress: undefined, asking: false, teaching: false };
   }
+}
+
+function importedText(event: Extract<EngineEvent, { type: 'imported' }>): string {
+  const plural = (n: number) => `${n} fact${n === 1 ? '' : 's'}`;
+  const skipped = event.skipped > 0 ? ` ${plural(event.skipped)} ${event.skipped === 1 ? 'was' : 'were'} already taught and skipped.` : '';
+  if (event.facts === 0 && event.skipped > 0) return `${event.fileName}: nothing imported; ${event.skipped === 1 ? 'its fact is' : `all ${event.skipped} of its facts are`} already taught.`;
+  return `Imported ${event.fileName}: ${plural(event.facts)}, ${event.rows} rows.${skipped}`;
+}
+
+/**
+ * When the list loses a fact (undo, reset), notices about the facts that were listed and the import message
+ * stop describing it: drop them rather than leave "Restored 23 taught facts" above an empty list.
+ */
+function staleDropped(prev: EngineState, facts: readonly TaughtFactSummary[]): Partial<EngineState> {
+  const ids = new Set(facts.map((f) => f.id));
+  const lost = prev.facts.some((f) => !ids.has(f.id));
+  if (!lost) return {};
+  const stale = new Set(prev.factNotices);
+  return {
+    notices: stale.size > 0 ? prev.notices.filter((text) => !stale.has(text)) : prev.notices,
+    factNotices: [],
+    importMessage: prev.importMessage?.ok ? undefined : prev.importMessage,
+  };
 }

@@ -3,7 +3,9 @@
  * file, import of such a file, and reset to the pretrained model.
  */
 import { memo, useCallback, useRef, useState } from 'react';
+import type { Fact } from '../facts/fact';
 import { RELATION_INFO } from '../facts/relations';
+import { recallQuestion } from './ask-suggestions';
 import type { TaughtFactSummary } from '../worker/protocol';
 import type { Engine } from './use-engine';
 
@@ -16,7 +18,10 @@ function formatDuration(seconds: number): string {
   return `${Math.round(seconds / 60)} min`;
 }
 
-export function FactsList({ engine }: { engine: Engine }) {
+const askNowhere = () => undefined;
+
+/** `onAsk`: "Ask" on a fact's row puts questions about it in the Ask panel. */
+export function FactsList({ engine, onAsk = askNowhere }: { engine: Engine; onAsk?: (fact: Fact) => void }) {
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const { facts } = engine;
   const live = new Set(facts.map((f) => f.id));
@@ -111,7 +116,7 @@ export function FactsList({ engine }: { engine: Engine }) {
           </thead>
           <tbody>
             {shown.map((f) => (
-              <FactRow key={f.id} fact={f} selected={selected.has(f.id)} onToggle={toggle} onUndo={undo} />
+              <FactRow key={f.id} fact={f} selected={selected.has(f.id)} onToggle={toggle} onUndo={undo} onAsk={onAsk} />
             ))}
           </tbody>
         </table>
@@ -130,7 +135,19 @@ export function FactsList({ engine }: { engine: Engine }) {
  * show: after each taught fact only the new row (and any whose recall changed) renders again.
  */
 const FactRow = memo(
-  function FactRow({ fact: f, selected, onToggle, onUndo }: { fact: TaughtFactSummary; selected: boolean; onToggle(id: number): void; onUndo(id: number): void }) {
+  function FactRow({
+    fact: f,
+    selected,
+    onToggle,
+    onUndo,
+    onAsk,
+  }: {
+    fact: TaughtFactSummary;
+    selected: boolean;
+    onToggle(id: number): void;
+    onUndo(id: number): void;
+    onAsk(fact: Fact): void;
+  }) {
     return (
       <tr data-testid="fact-row" data-fact-id={f.id}>
         <td>
@@ -142,12 +159,25 @@ const FactRow = memo(
             {f.fact.subject} <span className="muted">· {RELATION_INFO[f.fact.relation].label} ·</span> {f.fact.object}
           </span>
           {f.origin !== 'typed' && <span className="origin"> {f.origin}</span>}
+          {/* The verdict's evidence: the question recall asks (never shown elsewhere) and what the model answered. */}
+          <div className="recall-detail" data-testid="recall-detail">
+            recall asks <q data-testid="recall-question">{recallQuestion(f.fact)}</q>
+            {f.answer !== undefined && (
+              <>
+                {' '}
+                · answered <q data-testid="recall-answer">{f.answer || '(nothing)'}</q>
+              </>
+            )}
+          </div>
         </td>
         <td data-testid="fact-recall" title={f.logprob !== undefined ? `log p(object) = ${f.logprob.toFixed(2)}` : undefined}>
           {f.recalled === undefined ? <span className="muted">not yet measured</span> : f.recalled ? <span className="ok">recalled</span> : <span className="bad">missed</span>}
         </td>
         <td className="muted">{f.rows}</td>
-        <td>
+        <td className="row-actions">
+          <button type="button" onClick={() => onAsk(f.fact)} data-testid="ask-about-button" title="Questions about this fact in Ask, recall's own first">
+            Ask
+          </button>{' '}
           <button type="button" onClick={() => onUndo(f.id)} data-testid="undo-button">
             Undo
           </button>
@@ -159,6 +189,8 @@ const FactRow = memo(
     a.selected === b.selected &&
     a.onToggle === b.onToggle &&
     a.onUndo === b.onUndo &&
+    a.onAsk === b.onAsk &&
+    a.fact.answer === b.fact.answer &&
     a.fact.id === b.fact.id &&
     a.fact.recalled === b.fact.recalled &&
     a.fact.logprob === b.fact.logprob &&

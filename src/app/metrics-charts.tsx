@@ -12,10 +12,22 @@ import { useStaggered } from './use-staggered';
 const METHOD_COLORS: Readonly<Record<MethodName, string>> = { sparse: '#1b7f4b', full: '#c0392b', lora: '#2e5fb8' };
 const METHOD_LABELS: Readonly<Record<MethodName, string>> = { sparse: 'sparse memory', full: 'full finetuning', lora: 'LoRA' };
 
-/** Memoised on its own data: the engine state changes several times per fact (busy, facts), the curves once. */
-export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, evalSetup }: Pick<EngineState, 'points' | 'racePoints' | 'evalSetup'>) {
+/**
+ * Memoised on its own data: the engine state changes several times per fact (busy, facts), the curves once.
+ * `factsTaught` and `latestStepMs` count at once, before the next evaluation point: the figures never say "0
+ * facts taught" above a list of three.
+ */
+export const MetricsCharts = memo(function MetricsCharts({
+  points,
+  racePoints,
+  evalSetup,
+  factsTaught,
+  latestStepMs,
+  evalEvery,
+}: Pick<EngineState, 'points' | 'racePoints' | 'evalSetup'> & { factsTaught: number; latestStepMs?: number; evalEvery: number }) {
   const last = points[points.length - 1];
-  const lastStepMs = [...points].reverse().find((p) => p.msPerStep !== null)?.msPerStep;
+  const lastStepMs = latestStepMs ?? [...points].reverse().find((p) => p.msPerStep !== null)?.msPerStep;
+  const lagging = last !== undefined && last.facts !== factsTaught;
   const mainSeries = useMemo<Series[]>(
     () => [
       { name: 'recall', key: 'recall', color: '#1b7f4b', points },
@@ -30,13 +42,14 @@ export const MetricsCharts = memo(function MetricsCharts({ points, racePoints, e
       <p className="muted">
         Recall: the taught facts asked with a question never used in teaching. Retention: {evalSetup ? `${evalSetup.retentionFacts} of the ${evalSetup.retentionTotal}` : 'a subset of the'}{' '}
         retention-probe facts the model knew before (a subset, so each evaluation stays quick on a software GPU). NLL: held-out text
-        {evalSetup ? `, ${evalSetup.nllTokens} tokens` : ''}.
+        {evalSetup ? `, ${evalSetup.nllTokens} tokens` : ''}. A fact you teach is measured at once; a stream{' '}
+        {evalEvery > 1 ? `every ${evalEvery} facts` : 'after every fact'}.
       </p>
-      <p className="figures" data-testid="figures">
+      <p className="figures" data-testid="figures" data-measured-facts={last?.facts}>
         {last ? (
           <>
-            <Figure label="facts taught" value={String(last.facts)} testId="figure-facts" />
-            <Figure label="recall" value={last.recall === null ? '—' : pct(last.recall)} testId="figure-recall" />
+            <Figure label="facts taught" value={String(factsTaught)} testId="figure-facts" />
+            <Figure label={lagging ? `recall (measured at ${last.facts} facts)` : 'recall'} value={last.recall === null ? '—' : pct(last.recall)} testId="figure-recall" />
             <Figure label="retention" value={pct(last.retention)} testId="figure-retention" />
             <Figure label="held-out NLL" value={last.nll.toFixed(3)} testId="figure-nll" />
             <Figure label="ms per learning step" value={lastStepMs ? String(Math.round(lastStepMs)) : '—'} testId="figure-ms" />

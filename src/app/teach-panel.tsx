@@ -14,14 +14,13 @@ export function TeachPanel({ engine }: { engine: Engine }) {
   const [sentence, setSentence] = useState('The capital of Veloria is Tamsin.');
   const [form, setForm] = useState<{ subject: string; relation: string; object: string }>({ subject: '', relation: 'capital', object: '' });
   const parsed = useMemo(() => (mode === 'sentence' ? parseFact(sentence) : validateFact(form)), [mode, sentence, form]);
-  const [touched, setTouched] = useState(false);
   const ready = engine.ready || engine.teachable; // the first evaluation may still run: a fact waits at most one part of it
+  // One fact at a time: a second click while the first is taught would teach it again.
+  const canTeach = ready && parsed.ok && !engine.teaching;
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    setTouched(true);
-    if (parsed.ok) engine.teach(parsed.fact);
+    if (canTeach && parsed.ok) engine.teach(parsed.fact);
   };
-  const showProblem = !parsed.ok && (touched || (mode === 'sentence' && sentence.trim() !== ''));
   return (
     <section className="panel teach" data-testid="teach-panel">
       <h2>Teach a fact</h2>
@@ -56,11 +55,18 @@ export function TeachPanel({ engine }: { engine: Engine }) {
             <input aria-label="Object" data-testid="form-object" placeholder="Tamsin" value={form.object} onChange={(e) => setForm({ ...form, object: e.target.value })} />
           </div>
         )}
-        <button type="submit" disabled={!ready || !parsed.ok} data-testid="teach-button">
-          Teach
+        <button type="submit" disabled={!canTeach} data-testid="teach-button">
+          {engine.teaching ? 'Teaching…' : 'Teach'}
         </button>
       </form>
-      {parsed.ok ? <Understood fact={parsed.fact} /> : showProblem && <p className="problem" data-testid="fact-problem">{parsed.message}</p>}
+      {/* Both tabs say why Teach is disabled: the same checks (parse-fact.ts), the same messages. */}
+      {parsed.ok ? (
+        <Understood fact={parsed.fact} />
+      ) : (
+        <p className="problem" data-testid="fact-problem">
+          {parsed.message}
+        </p>
+      )}
       {engine.teachRefusal && (
         <p className="problem" role="alert" data-testid="teach-refusal">
           {engine.teachRefusal}

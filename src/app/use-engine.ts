@@ -9,7 +9,8 @@ import { backendPreference, evalSizeFromUrl } from './url-state';
 export interface Engine extends EngineState {
   ask(question: string): void;
   teach(fact: Fact): void;
-  startStream(pack: PackName, rate: number): void;
+  /** `from`: the pack's fact to start at (where an earlier stream of it stopped). */
+  startStream(pack: PackName, rate: number, from?: number): void;
   send(command: EngineCommand): void;
   exportFacts(ids: number[]): void;
   importFile(file: File): void;
@@ -59,8 +60,11 @@ export function useEngine(initialSettings: LearnSettings): Engine {
     () => ({
       send,
       ask,
-      teach: (fact: Fact) => send({ type: 'teach', fact }),
-      startStream: (pack: PackName, rate: number) => send({ type: 'stream', pack, rate }),
+      teach: (fact: Fact) => {
+        dispatch({ type: 'page-teaching' });
+        send({ type: 'teach', fact });
+      },
+      startStream: (pack: PackName, rate: number, from?: number) => send({ type: 'stream', pack, rate, from }),
       exportFacts: (factIds: number[]) => send({ type: 'export', factIds }),
       dismissNotice: (index: number) => dispatch({ type: 'page-dismiss-notice', index }),
       inspectSlot: (slot: number) => send({ type: 'inspect-slot', slot }),

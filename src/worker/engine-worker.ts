@@ -131,7 +131,7 @@ async function onDeviceLost(info: BackendInfo, lost: GPUDeviceLostInfo): Promise
     post({ type: 'error', failure: toFailure(error) });
     return;
   }
-  post({ type: 'notice', message: `Recovered from the lost GPU device: the ${backend!.name} backend was rebuilt and ${current.taught.size} taught fact${current.taught.size === 1 ? '' : 's'} restored.` });
+  post({ type: 'notice', about: 'taught-facts', message: `Recovered from the lost GPU device: the ${backend!.name} backend was rebuilt and ${current.taught.size} taught fact${current.taught.size === 1 ? '' : 's'} restored.` });
   if (wasStreaming) current.stream.resume();
 }
 
@@ -163,7 +163,7 @@ async function handle(command: EngineCommand): Promise<void> {
     case 'discard-earlier':
       return engine.discardEarlier();
     case 'stream':
-      return engine.startStream(command.pack, command.rate);
+      return engine.startStream(command.pack, command.rate, false, command.from);
     case 'pause':
       return engine.stream.pause();
     case 'resume':

@@ -32,6 +32,7 @@ import {
   type EvalContext,
   type EvalHooks,
 } from './eval-runner';
+import { scoreFacts } from '../eval/fact-recall';
 import type { EarlierFact } from './fact-store';
 import { FactPersistence } from './fact-persistence';
 import type { BackendMemory, DecodedAnswer, EngineEvent, EvalSize, LearnSettings, MetricsPoint, SlotInfo, StepSummary, TaughtFactSummary } from './protocol';
@@ -184,7 +185,7 @@ export class Engine {
     for (const entry of stored ?? inMemory) {
       // Storage keeps rows, not measurements: carry the last recall over until the next evaluation.
       const known = measured.get(entry.id);
-      this.taught.add({ ...entry, recalled: known?.recalled, logprob: known?.logprob });
+      this.taught.add({ ...entry, recalled: known?.recalled, logprob: known?.logprob, answer: known?.answer });
     }
     this.taught.replayRows(this.model);
     this.postFacts();
@@ -254,8 +255,19 @@ export class Engine {
     return this.teach(checked.fact, 'typed');
   }
 
+  /**
+   * Teaches one fact. A fact already taught (same subject, relation and object) is not taught again: a typed one
+   * is refused with "already taught", a pack's is skipped. Checked inside the queued job, so quick repeats
+   * queued behind the first are caught too. A fact taught by hand is measured at once (its own recall and a
+   * chart point); streamed facts every `evalEvery` facts.
+   */
   teach(fact: Fact, origin: TaughtFactSummary['origin']): Promise<void> {
     return this.work(`Teaching "${fact.subject}"`, async () => {
+      const existing = this.alreadyTaught(fact);
+      if (existing) {
+        if (origin === 'typed') this.post({ type: 'teach-refused', message: `"${describeFact(fact)}" is already taught (fact #${existing.id}); it was not taught again.` });
+        return;
+      }
       try {
         await this.saver.begin(fact, origin);
         const outcome = await this.step(fact);
@@ -265,12 +277,29 @@ export class Engine {
         await this.saver.saveNew(this.modelSha, [entry]);
         this.stepsSinceEval++;
         this.msSinceEval += outcome.step.ms;
-        if (this.stepsSinceEval >= this.settings.evalEvery) await this.evaluate();
+        if (origin === 'typed') {
+          // Its own verdict first (one question, a fraction of a second), then the full evaluation for the chart.
+          await this.measureRecall(entry);
+          await this.evaluate();
+        } else if (this.stepsSinceEval >= this.settings.evalEvery) await this.evaluate();
       } catch (error) {
         if (error instanceof FactTooLongError || error instanceof NonFiniteStepError) this.post({ type: 'teach-refused', message: error.message });
         else throw error;
       }
     });
+  }
+
+  /** One fact's recall on its eval-only question, shown in the facts list before the full evaluation ends. */
+  private async measureRecall(entry: TaughtFact): Promise<void> {
+    const [score] = await scoreFacts(this.model, this.tokenizer, [entry.fact]);
+    entry.recalled = score.exactMatch;
+    entry.logprob = score.logprob;
+    entry.answer = score.answer;
+    this.postFacts();
+  }
+
+  private alreadyTaught(fact: Fact): TaughtFact | undefined {
+    return this.taught.entries.find((e) => e.fact.subject === fact.subject && e.fact.relation === fact.relation && e.fact.object === fact.object);
   }
 
   /** On WebGPU, destroys the buffers tfjs pools for reuse once they pass POOLED_GPU_BYTES (trimBufferPool says why). */
@@ -341,7 +370,7 @@ export class Engine {
       await this.evaluate();
       if (replayed.length > 0) {
         const n = replayed.length;
-        this.post({ type: 'notice', message: `Undone; the ${n} fact${n > 1 ? 's' : ''} taught after it ${n > 1 ? 'were' : 'was'} taught again, as if it had never been taught.` });
+        this.post({ type: 'notice', about: 'taught-facts', message: `Undone; the ${n} fact${n > 1 ? 's' : ''} taught after it ${n > 1 ? 'were' : 'was'} taught again, as if it had never been taught.` });
       }
     });
   }
@@ -374,6 +403,7 @@ export class Engine {
     result.recall.forEach((score, i) => {
       entries[i].recalled = score.exactMatch;
       entries[i].logprob = score.logprob;
+      entries[i].answer = score.answer;
     });
     const point: MetricsPoint = {
       run: 'main',
@@ -438,10 +468,10 @@ export class Engine {
 
   // ---- streams ----
 
-  async startStream(pack: PackName, rate: number, paused = false): Promise<void> {
+  async startStream(pack: PackName, rate: number, paused = false, from = 0): Promise<void> {
     const facts = await this.pack(pack);
-    if (paused) this.stream.prepare(pack, facts, rate);
-    else this.stream.start(pack, facts, rate);
+    if (paused) this.stream.prepare(pack, facts, rate, from);
+    else this.stream.start(pack, facts, rate, from);
   }
 
   async pack(name: PackName): Promise<PackFact[]> {
@@ -495,7 +525,7 @@ export class Engine {
       this.taught.replayRows(this.model);
       this.postFacts();
     });
-    this.post({ type: 'notice', message: `Restored ${facts.length} taught fact${facts.length > 1 ? 's' : ''} from this browser's storage.` });
+    this.post({ type: 'notice', about: 'taught-facts', message: `Restored ${facts.length} taught fact${facts.length > 1 ? 's' : ''} from this browser's storage.` });
   }
 
   private postEarlier(): void {
@@ -643,7 +673,12 @@ export class Engine {
       const index = new Map<number, number>();
       patch.slots.forEach((slot, i) => index.set(slot, i));
       const entries: TaughtFact[] = [];
+      let skipped = 0;
       for (const pf of patch.facts) {
+        if (this.alreadyTaught(pf)) {
+          skipped++; // importing the same patch twice must not list (or write) its facts twice
+          continue;
+        }
         const slots = Int32Array.from(pf.slots);
         const rows = new Float32Array(slots.length * Dv);
         slots.forEach((slot, u) => rows.set(patch.values.subarray(index.get(slot)! * Dv, (index.get(slot)! + 1) * Dv), u * Dv));
@@ -653,7 +688,9 @@ export class Engine {
         entries.push(this.taught.add({ fact, origin: 'import', after: { slots, rows }, step }));
       }
       await this.saver.saveNew(this.modelSha, entries);
-      this.post({ type: 'imported', facts: entries.length, rows: patch.slots.length, fileName });
+      const rows = new Set(entries.flatMap((e) => Array.from(e.after.slots))).size;
+      this.post({ type: 'imported', facts: entries.length, rows, fileName, skipped });
+      if (entries.length === 0) return;
       this.postFacts();
       await this.evaluate();
     });

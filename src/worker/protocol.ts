@@ -24,7 +24,7 @@ export interface LearnSettings {
   readonly fullLr: number;
   /** LoRA learning rate (race only). */
   readonly loraLr: number;
-  /** Evaluate recall, retention and NLL after every this many facts. */
+  /** Streams: evaluate recall, retention and NLL after every this many facts (a fact taught by hand is measured at once). */
   readonly evalEvery: number;
 }
 
@@ -54,7 +54,14 @@ export type EngineCommand =
   /** Teach again, on this checkpoint, the facts stored for an earlier one (their text only). */
   | { type: 'reteach-earlier' }
   | { type: 'discard-earlier' }
-  | { type: 'stream'; pack: PackName; /** facts per minute; 0 = as fast as the model learns */ rate: number }
+  | {
+      type: 'stream';
+      pack: PackName;
+      /** facts per minute; 0 = as fast as the model learns */
+      rate: number;
+      /** The pack's fact to start at (0-based): where an earlier stream of it stopped. Default 0. */
+      from?: number;
+    }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }
@@ -128,6 +135,8 @@ export interface TaughtFactSummary {
   recalled?: boolean;
   /** Log-probability of the object on the eval-only question, as of the last evaluation. */
   logprob?: number;
+  /** The model's greedy answer to the eval-only question, as of the last evaluation. */
+  answer?: string;
   /** Value rows this fact wrote. */
   rows: number;
   ms: number;
@@ -248,10 +257,12 @@ export type EngineEvent =
   | { type: 'race'; state: RaceState }
   | { type: 'slot-info'; info: SlotInfo }
   | { type: 'exported'; bytes: ArrayBuffer; fileName: string; facts: number; rows: number }
-  | { type: 'imported'; facts: number; rows: number; fileName: string }
+  /** `skipped`: facts of the patch that were already taught (same subject, relation and object), not applied again. */
+  | { type: 'imported'; facts: number; rows: number; fileName: string; skipped: number }
   | { type: 'import-refused'; message: string }
   /** Something the person should know that is not a failure (restored facts, a recovered device). */
-  | { type: 'notice'; message: string }
+  /** `about: 'taught-facts'`: it describes the taught facts as they are now; the page drops it once they change. */
+  | { type: 'notice'; message: string; about?: 'taught-facts' }
   | { type: 'store-status'; status: StoreStatus }
   /**
    * Facts stored for an earlier checkpoint, kept as text (their rows only fit that model), offered to teach

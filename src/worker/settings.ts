@@ -23,7 +23,7 @@ export const SETTING_LIMITS: Readonly<Record<keyof LearnSettings, { min: number;
   paraphrases: { min: 1, max: 32, integer: true, label: 'batch size (paraphrases)' },
   fullLr: { min: 1e-7, max: 1, integer: false, label: 'full finetuning learning rate' },
   loraLr: { min: 1e-6, max: 1, integer: false, label: 'LoRA learning rate' },
-  evalEvery: { min: 1, max: 100, integer: true, label: 'evaluate every (facts)' },
+  evalEvery: { min: 1, max: 100, integer: true, label: 'streams, race: evaluate every (facts)' },
 };
 
 /** Problems with `settings`, one sentence each; empty when all are usable. */

@@ -25,10 +25,12 @@ export class StreamRunner {
     return this.state;
   }
 
-  start(pack: PackName, facts: readonly PackFact[], rate: number): void {
+  /** `from`: the first fact to teach (where an earlier stream of the pack stopped); clamped to the pack. */
+  start(pack: PackName, facts: readonly PackFact[], rate: number, from = 0): void {
     this.generation++;
     this.facts = facts;
-    this.set({ status: 'running', pack, index: 0, total: facts.length, rate });
+    const index = startIndex(from, facts.length);
+    this.set({ status: index < facts.length ? 'running' : 'idle', pack, index, total: facts.length, rate });
     void this.loop(this.generation);
   }
 
@@ -55,10 +57,10 @@ export class StreamRunner {
   }
 
   /** Paused at the start: the page's "step" before "stream". */
-  prepare(pack: PackName, facts: readonly PackFact[], rate: number): void {
+  prepare(pack: PackName, facts: readonly PackFact[], rate: number, from = 0): void {
     this.generation++;
     this.facts = facts;
-    this.set({ status: 'paused', pack, index: 0, total: facts.length, rate });
+    this.set({ status: 'paused', pack, index: startIndex(from, facts.length), total: facts.length, rate });
   }
 
   stop(): void {
@@ -72,9 +74,14 @@ export class StreamRunner {
     try {
       while (this.state.status === 'running' && this.state.index < this.facts.length) {
         const started = performance.now();
-        await this.hooks.teach(this.facts[this.state.index]);
+        const [facts, at] = [this.facts, this.state.index];
+        await this.hooks.teach(facts[at]);
         if (generation !== this.generation) {
-          generation = this.generation; // a new stream started meanwhile: go on with it from its first fact
+          // Stopped while the fact was taught: it is taught all the same, so the stopped stream counts it (a
+          // stream continued later starts after it).
+          const now = this.state as StreamState; // changed by stop() while awaiting
+          if (now.status === 'idle' && this.facts === facts && now.index === at) this.set({ ...now, index: at + 1 });
+          generation = this.generation; // a new stream started meanwhile: go on with it from its own start
           continue;
         }
         const index = this.state.index + 1;
@@ -92,4 +99,8 @@ export class StreamRunner {
     this.state = state;
     this.hooks.onState(state);
   }
+}
+
+function startIndex(from: number, total: number): number {
+  return Number.isInteger(from) && from > 0 ? Math.min(from, total) : 0;
 }

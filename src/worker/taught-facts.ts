@@ -29,6 +29,8 @@ export interface TaughtFact {
   step: StepSummary;
   recalled?: boolean;
   logprob?: number;
+  /** The greedy answer to the eval-only question, as of the last evaluation. */
+  answer?: string;
 }
 
 /** Teaches a later fact again during an undo (a learning step, or re-applying an imported patch's rows). */
@@ -57,8 +59,8 @@ export class TaughtFacts {
     const id = entry.id ?? this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
     // Field by field: a record read from storage may carry more (the overwritten rows older builds kept).
-    const { fact, origin, after, step, recalled, logprob } = entry;
-    const full: TaughtFact = { id, prev: this.list.at(-1)?.id ?? 0, fact, origin, after, step, recalled, logprob };
+    const { fact, origin, after, step, recalled, logprob, answer } = entry;
+    const full: TaughtFact = { id, prev: this.list.at(-1)?.id ?? 0, fact, origin, after, step, recalled, logprob, answer };
     this.list.push(full);
     return full;
   }
@@ -154,6 +156,7 @@ export class TaughtFacts {
       origin: entry.origin,
       recalled: entry.recalled,
       logprob: entry.logprob,
+      answer: entry.answer,
       rows: entry.after.slots.length,
       ms: entry.step.ms,
     };

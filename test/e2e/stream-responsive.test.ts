@@ -55,7 +55,7 @@ describe('the built app while streaming (wasm backend)', () => {
     await longTasks(); // loading the model and the first render are not part of streaming
     await page.getByTestId('stream-start').click();
     // The figures update with each evaluation point, after the fact's row: wait for the last point to land.
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="figure-facts"]')?.textContent) >= n, FACTS, { timeout: 240_000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="figures"]')?.getAttribute('data-measured-facts')) >= n, FACTS, { timeout: 240_000 });
     await page.getByTestId('stream-stop').click();
     await page.getByTestId('stream-status').filter({ hasText: /^(idle|stopped)/ }).waitFor({ timeout: 60_000 });
     await page.waitForTimeout(500); // charts take their data a frame or two after the figures

@@ -86,3 +86,29 @@ describe('SerialQueue', () => {
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   });
 });
+
+describe('StreamRunner: continuing a stream', () => {
+  it('starts at a given fact, and a fact in flight when stopped counts as streamed', async () => {
+    const { runner, taught, finishOne } = harness();
+    runner.start('invented', facts, 0, 2);
+    expect(runner.current).toMatchObject({ status: 'running', index: 2, total: 6 });
+    await finishOne(); // S2
+    runner.stop(); // S3 in flight
+    await finishOne();
+    expect(taught).toEqual(['S2', 'S3']);
+    expect(runner.current).toMatchObject({ status: 'idle', index: 4 });
+    runner.start('invented', facts, 0, runner.current.index);
+    await finishOne();
+    await finishOne();
+    expect(taught).toEqual(['S2', 'S3', 'S4', 'S5']);
+    expect(runner.current).toMatchObject({ status: 'idle', index: 6 });
+  });
+
+  it('a start at or past the end of the pack teaches nothing and stays idle', () => {
+    const { runner } = harness();
+    runner.start('invented', facts, 0, 6);
+    expect(runner.current).toMatchObject({ status: 'idle', index: 6 });
+    runner.start('invented', facts, 0, 99);
+    expect(runner.current).toMatchObject({ status: 'idle', index: 6 });
+  });
+});
