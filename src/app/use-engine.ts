@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import type { Fact, PackName } from '../facts/fact';
 import type { BackendMemory, EngineCommand, LearnSettings, MetricsPoint, StreamState } from '../worker/protocol';
+import { loadChartHistory, recordChartEvent } from './chart-history';
 import { startEngine, type EngineClient } from './engine-client';
 import { INITIAL_STATE, reduce, type EngineState } from './engine-state';
 import { backendPreference, evalSizeFromUrl } from './url-state';
@@ -27,6 +28,7 @@ export function useEngine(initialSettings: LearnSettings): Engine {
     client.current = engine;
     const unsubscribe = engine.subscribe((event) => {
       if (event.type === 'exported') download(event.bytes, event.fileName);
+      recordChartEvent(event);
       dispatch(event);
     });
     const base = new URL(import.meta.env.BASE_URL, location.href);
@@ -37,6 +39,7 @@ export function useEngine(initialSettings: LearnSettings): Engine {
       dataUrl: new URL('data/', base).href,
       settings: settingsAtStart.current,
       evalSize: evalSizeFromUrl(location.search),
+      chartHistory: loadChartHistory(),
     });
     // Test hooks, only with ?test_hooks=1: destroy the worker's GPUDevice as a driver reset would (the app must recover),
     // and counters a long run reads without scraping the page (scripts/soak-browser.ts).

@@ -143,7 +143,7 @@ async function handle(command: EngineCommand): Promise<void> {
     const tokenizer = await fetchCachedTokenizer(`${command.modelUrl}tokenizer.json`, loaded.checkpoint.manifest.files.weights.sha256);
     checkpoint = loaded.checkpoint;
     engine = new Engine(post, command.settings);
-    await engine.attach({ ...loaded, tokenizer, dataUrl: command.dataUrl }, command.evalSize);
+    await engine.attach({ ...loaded, tokenizer, dataUrl: command.dataUrl }, command.evalSize, command.chartHistory);
     return;
   }
   if (!engine) {

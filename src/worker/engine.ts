@@ -18,6 +18,7 @@ import { decodePatch, encodePatch, type PatchModel } from '../learn/patch-file';
 import { greedyDecodeWithProbs } from '../model/answers';
 import type { Checkpoint } from '../model/checkpoint';
 import { cachedFetch } from '../model/checkpoint-cache';
+import { historyToKeep } from './metrics-history';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { EngramModel } from '../model/transformer';
@@ -97,7 +98,7 @@ export class Engine {
   }
 
   /** Takes a freshly loaded model, restores stored facts and measures the starting point. */
-  async attach(loaded: LoadedModel, evalSize?: EvalSize): Promise<void> {
+  async attach(loaded: LoadedModel, evalSize?: EvalSize, chartHistory?: MetricsPoint[]): Promise<void> {
     this.checkpoint = loaded.checkpoint;
     this.tokenizer = loaded.tokenizer;
     this.model = loaded.model;
@@ -112,6 +113,12 @@ export class Engine {
     this.postEvalSetup();
     await this.saver.open();
     await this.restoreStored();
+    // The charts' history from before the reload, for the facts that came back (chart-history.ts).
+    const history = historyToKeep(chartHistory, this.taught.size);
+    if (history.length > 0) {
+      this.points = history;
+      this.post({ type: 'metrics-reset', run: 'main', points: history });
+    }
     // Teach is open from here on; the starting point is measured next, without holding a fact back.
     this.post({ type: 'teachable' });
     await this.queue.run(() => this.firstEvaluation(retention, heldout, evalSize));

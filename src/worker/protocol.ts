@@ -46,6 +46,8 @@ export type EngineCommand =
       settings: LearnSettings;
       /** Size of the live evaluation: retention-probe facts and held-out windows (smaller is quicker). */
       evalSize?: EvalSize;
+      /** The main curve as stored in this browser (chart-history.ts), taken back when taught facts are restored. */
+      chartHistory?: MetricsPoint[];
     }
   | { type: 'ask'; id: number; question: string }
   | { type: 'teach'; fact: Fact }
