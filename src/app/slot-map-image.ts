@@ -177,3 +177,39 @@ export function backingSize(cssSize: number, devicePixelRatio: number, side: num
   const dpr = Number.isFinite(devicePixelRatio) && devicePixelRatio > 0 ? devicePixelRatio : 1;
   return Math.max(side, Math.round(cssSize * dpr));
 }
+
+/** The zoom window: a `size` x `size` block of the grid around `slot`, clamped inside it (top-left row and column). */
+export function zoomOrigin(slot: number, side: number, size: number): { row: number; col: number } {
+  const { row, col } = slotPosition(slot, side);
+  const clamp = (v: number) => Math.max(0, Math.min(side - size, v - Math.floor(size / 2)));
+  return { row: clamp(row), col: clamp(col) };
+}
+
+/** What one slot shows in `mode`, in words, for the hover readout. */
+export function describeSlotValue(data: SlotMapData, mode: SlotMapMode, slot: number): string {
+  const find = (sparse?: SparseSlots) => {
+    if (!sparse) return undefined;
+    for (let i = 0; i < sparse.slots.length; i++) if (sparse.slots[i] === slot) return sparse.values[i];
+    return undefined;
+  };
+  const indexOf = (list?: ArrayLike<number>) => {
+    if (!list) return -1;
+    for (let i = 0; i < list.length; i++) if (list[i] === slot) return i;
+    return -1;
+  };
+  const written = indexOf(data.selected);
+  const changed = indexOf(data.changed) >= 0;
+  const parts: string[] = [];
+  if (mode === 'reads' || mode === 'tfidf') {
+    const reads = find(data.reads);
+    parts.push(reads === undefined ? 'not read by the latest fact' : `read ${reads} time${reads === 1 ? '' : 's'} by the latest fact`);
+    const score = find(data.tfidf);
+    if (mode === 'tfidf' && score !== undefined) parts.push(`TF-IDF ${score.toFixed(3)}`);
+  }
+  if (written >= 0) {
+    const norm = data.updateNorms?.[written];
+    parts.push(`written by the latest fact (rank ${written + 1}${norm !== undefined ? `, update size ${norm.toFixed(4)}` : ''})`);
+  } else if (mode === 'update') parts.push('not written by the latest fact');
+  parts.push(changed ? 'changed by a taught fact' : 'unchanged since pretraining');
+  return parts.join('; ');
+}

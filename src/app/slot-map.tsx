@@ -16,6 +16,8 @@ import {
   slotMapPixels,
   slotPosition,
   stepSlot,
+  zoomOrigin,
+  describeSlotValue,
   type Rgb,
   type SlotMapData,
   type SlotMapMode,
@@ -44,6 +46,10 @@ export function SlotMap(props: SlotMapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const pixelBuffer = useRef<Uint8ClampedArray | undefined>(undefined);
   const [devicePixels, setDevicePixels] = useState(0);
+  /** The slot under the pointer (shown in words and centred in the zoom), if any. */
+  const [hovered, setHovered] = useState<number | undefined>(undefined);
+  const zoomRef = useRef<HTMLCanvasElement>(null);
+  const [zoomHover, setZoomHover] = useState<number | undefined>(undefined);
 
   // A fresh wrapper on every recompute: the buffer itself is reused, so its identity cannot signal a redraw.
   const image = useMemo(() => {
@@ -91,6 +97,69 @@ export function SlotMap(props: SlotMapProps) {
     onDrawn?.(ms);
   }, [image, side, selectedSlot, devicePixels, onDrawn]);
 
+  // The zoom: ZOOM x ZOOM cells around the hovered slot (else the selected one, else the first written one),
+  // magnified so single slots can be pointed at; clicking a cell there selects it.
+  const zoomCenter = hovered ?? selectedSlot ?? (selected && selected.length > 0 ? selected[0] : Math.floor((side * side + side) / 2));
+  const zoom = zoomOrigin(zoomCenter, side, Math.min(ZOOM, side));
+  useEffect(() => {
+    const canvas = zoomRef.current;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return;
+    const n = Math.min(ZOOM, side);
+    const size = ZOOM_PIXELS;
+    if (canvas.width !== size) canvas.width = size;
+    if (canvas.height !== size) canvas.height = size;
+    const cells = cellImage(side);
+    cells.ctx.putImageData(new ImageData(image.px as Uint8ClampedArray<ArrayBuffer>, side, side), 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(cells.canvas, zoom.col, zoom.row, n, n, 0, 0, size, size);
+    const cell = size / n;
+    ctx.strokeStyle = 'rgba(29, 35, 48, 0.12)';
+    ctx.lineWidth = 1;
+    for (let i = 1; i < n; i++) {
+      ctx.beginPath();
+      ctx.moveTo(i * cell, 0);
+      ctx.lineTo(i * cell, size);
+      ctx.moveTo(0, i * cell);
+      ctx.lineTo(size, i * cell);
+      ctx.stroke();
+    }
+    const mark = (slot: number | undefined, color: string) => {
+      if (slot === undefined) return;
+      const { row, col } = slotPosition(slot, side);
+      if (row < zoom.row || row >= zoom.row + n || col < zoom.col || col >= zoom.col + n) return;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.strokeRect((col - zoom.col) * cell + 1, (row - zoom.row) * cell + 1, cell - 2, cell - 2);
+    };
+    mark(selectedSlot, '#1d2330');
+    mark(hovered, '#2e5fb8');
+  }, [image, side, zoom.row, zoom.col, selectedSlot, hovered]);
+
+  const onMove = useCallback(
+    (event: MouseEvent<HTMLCanvasElement>) => {
+      const rect = event.currentTarget.getBoundingClientRect();
+      const slot = slotAtPoint(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, side);
+      setHovered(slot ?? undefined);
+    },
+    [side],
+  );
+  const onZoomClick = (event: MouseEvent<HTMLCanvasElement>) => {
+    const rect = event.currentTarget.getBoundingClientRect();
+    const n = Math.min(ZOOM, side);
+    const local = slotAtPoint(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, n);
+    if (local === null) return;
+    onSelectSlot?.((zoom.row + Math.floor(local / n)) * side + zoom.col + (local % n));
+  };
+  const onZoomMove = (event: MouseEvent<HTMLCanvasElement>) => {
+    const rect = event.currentTarget.getBoundingClientRect();
+    const n = Math.min(ZOOM, side);
+    const local = slotAtPoint(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, n);
+    if (local !== null) setZoomHover((zoom.row + Math.floor(local / n)) * side + zoom.col + (local % n));
+  };
+  const pointed = hovered ?? zoomHover;
+  const data = { side, reads, tfidf, selected, updateNorms, changed };
+
   const chooseMode = (next: SlotMapMode) => {
     setOwnMode(next);
     props.onModeChange?.(next);
@@ -121,12 +190,15 @@ export function SlotMap(props: SlotMapProps) {
             <input type="radio" name="slot-map-mode" value={m.mode} checked={mode === m.mode} onChange={() => chooseMode(m.mode)} /> {m.label}
           </label>
         ))}
-        {mode !== 'changed' && (
-          <label title="Paint every slot changed by any taught fact so far">
-            <input type="checkbox" checked={showChanged} onChange={(e) => setShowChanged(e.target.checked)} /> changed so far
-          </label>
-        )}
       </div>
+      {mode !== 'changed' && (
+        <div className="slot-map-overlay">
+          <label title="Paint every slot changed by any taught fact so far">
+            <input type="checkbox" checked={showChanged} onChange={(e) => setShowChanged(e.target.checked)} data-testid="show-changed" /> Also show every slot
+            changed so far (teal)
+          </label>
+        </div>
+      )}
       <canvas
         ref={canvasRef}
         data-testid="slot-map"
@@ -135,9 +207,38 @@ export function SlotMap(props: SlotMapProps) {
         role="img"
         aria-label={`Memory slots, ${side} by ${side} product keys${position ? `; slot ${selectedSlot} selected (row ${position.row}, column ${position.col})` : ''}. Click a slot or use the arrow keys to inspect one.`}
         onClick={onClick}
+        onMouseMove={onMove}
+        onMouseLeave={() => setHovered(undefined)}
         onKeyDown={onKeyDown}
         style={{ width: '100%', maxWidth: 512, aspectRatio: '1', imageRendering: 'pixelated', display: 'block', cursor: 'crosshair' }}
       />
+      <p className="slot-hover" aria-live="polite" data-testid="slot-hover" data-slot={pointed}>
+        {pointed === undefined ? (
+          <span className="muted">Point at a slot to see what it holds; the zoom below magnifies the {Math.min(ZOOM, side)} x {Math.min(ZOOM, side)} slots around it.</span>
+        ) : (
+          <>
+            <strong>Slot {pointed}</strong> (row {slotPosition(pointed, side).row}, column {slotPosition(pointed, side).col}): {describeSlotValue(data, mode, pointed)}
+          </>
+        )}
+      </p>
+      <figure className="slot-zoom">
+        <canvas
+          ref={zoomRef}
+          data-testid="slot-zoom"
+          data-row={zoom.row}
+          data-col={zoom.col}
+          role="img"
+          aria-label={`Zoom: slots of rows ${zoom.row} to ${zoom.row + Math.min(ZOOM, side) - 1}, columns ${zoom.col} to ${zoom.col + Math.min(ZOOM, side) - 1}, magnified. Click a cell to inspect that slot.`}
+          onClick={onZoomClick}
+          onMouseMove={onZoomMove}
+          onMouseLeave={() => setZoomHover(undefined)}
+          style={{ width: '100%', maxWidth: ZOOM_PIXELS, aspectRatio: '1', imageRendering: 'pixelated', display: 'block', cursor: 'pointer' }}
+        />
+        <figcaption className="muted">
+          Zoom: rows {zoom.row}-{zoom.row + Math.min(ZOOM, side) - 1}, columns {zoom.col}-{zoom.col + Math.min(ZOOM, side) - 1} (follows the pointer, else the
+          selected slot). Click a cell to inspect it.
+        </figcaption>
+      </figure>
       <Legend mode={mode} showChanged={showChanged || mode === 'changed'} help={help} />
     </div>
   );
@@ -186,6 +287,10 @@ function Swatch({ colors }: { colors: readonly Rgb[] }) {
   const background = css.length === 1 ? css[0] : `linear-gradient(to right, ${css.join(', ')})`;
   return <span aria-hidden style={{ display: 'inline-block', width: css.length === 1 ? 12 : 48, height: 12, background, border: '1px solid #c5cad6', verticalAlign: 'middle' }} />;
 }
+
+/** The zoom shows ZOOM x ZOOM slots on a ZOOM_PIXELS square canvas (8 px a slot). */
+const ZOOM = 32;
+const ZOOM_PIXELS = 256;
 
 /** One small offscreen canvas per grid size, reused: putImageData cannot scale, drawImage from it can. */
 const cellImages = new Map<number, { canvas: HTMLCanvasElement | OffscreenCanvas; ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D }>();
