@@ -34,6 +34,7 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { backgroundOf } from '../src/learn/tfidf';
+import type { SparseStepReport } from '../src/learn/sparse-learner';
 
 const { values: args } = parseArgs({
   options: {
@@ -191,6 +192,10 @@ interface RunResult {
   recall_immediate_by_relation?: Record<string, number>;
   /** Recall of the stream's first 100 facts, measured every 100 facts and at the end: how taught facts are forgotten. */
   first100_curve?: { facts: number; recall: number }[];
+  /** Retention (exact match on the probe, all of whose facts the base model answers) per relation. */
+  retention_by_relation?: Record<string, number>;
+  /** Sparse methods: rows by how many facts wrote them, their norms against the pretrained rows, read overlap. */
+  wear?: Wear;
   /** How many facts took how many optimizer steps. */
   steps_per_fact?: Record<string, number>;
 }
@@ -304,6 +309,10 @@ async function main() {
     const firstHundred: RunResult['first100_curve'] = [];
     const immediate: boolean[] = [];
     const stepsTaken = new Map<number, number>();
+    // What wears out over the stream (sparse methods): how many facts wrote each row, and per fact the share of
+    // its batch's reads that land on rows an earlier fact wrote.
+    const writes = new Uint16Array(model.values ? model.values.shape[0] : 0);
+    const readShareOnWritten: number[] = [];
     let ms = 0;
     let params = 0;
     let errors = 0;
@@ -314,6 +323,16 @@ async function main() {
         ms += report.ms;
         params += report.paramsTouched;
         stepsTaken.set(report.steps, (stepsTaken.get(report.steps) ?? 0) + 1);
+        if (report.reads && 'undo' in report) {
+          let onWritten = 0;
+          let total = 0;
+          report.reads.slots.forEach((slot, j) => {
+            total += report.reads!.counts[j];
+            if (writes[slot] > 0) onWritten += report.reads!.counts[j];
+          });
+          readShareOnWritten.push(onWritten / Math.max(1, total));
+          for (const slot of (report as SparseStepReport).undo.slots) writes[slot] = Math.min(65_535, writes[slot] + 1);
+        }
         // Recall of this fact right after its own step: learning, before later facts can interfere.
         immediate[i] = (await scoreFacts(model, tok, [fact]))[0].exactMatch;
       } catch (error) {
@@ -337,6 +356,15 @@ async function main() {
     const after: EvalSnapshot = await evaluate(model, suite, facts);
     curve.push({ facts: facts.length, recall: after.recall.exactMatch, retention: after.retention.exactMatch });
     const endScores = await scoreFacts(model, tok, facts);
+    const wear = readShareOnWritten.length > 0 ? await wearReport(model, ckpt, writes, readShareOnWritten) : undefined;
+    const retained = retainedProbe(probe, facts);
+    const retainedScores = await scoreFacts(model, tok, retained);
+    const retentionByRelation = Object.fromEntries(
+      RELATIONS.filter((rel) => retained.some((f) => f.relation === rel)).map((rel) => {
+        const own = retainedScores.filter((_, j) => retained[j].relation === rel);
+        return [rel, own.filter((x) => x.exactMatch).length / own.length];
+      }),
+    );
     firstHundred.push({ facts: facts.length, recall: summarize(endScores.slice(0, 100)).exactMatch });
     const byRelation = (hits: readonly boolean[]) =>
       Object.fromEntries(
@@ -366,6 +394,8 @@ async function main() {
       recall_immediate: immediate.filter(Boolean).length / Math.max(1, immediate.filter((x) => x !== undefined).length),
       recall_immediate_by_relation: byRelation(facts.map((_, j) => immediate[j] ?? false)),
       first100_curve: firstHundred,
+      retention_by_relation: retentionByRelation,
+      wear,
       steps_per_fact: Object.fromEntries([...stepsTaken].sort((a, b) => a[0] - b[0])),
     };
     results.push(result);
@@ -373,6 +403,8 @@ async function main() {
     model.dispose();
     console.log(`  ${result.label}: recall ${pct(result.recall)} (right after each step ${pct(result.recall_immediate!)}), retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
     console.log(`    by relation (end / right after its step): ${Object.entries(result.recall_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}/${pct(result.recall_immediate_by_relation![rel])}`).join(', ')}`);
+    console.log(`    retention by relation: ${Object.entries(result.retention_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}`).join(', ')}`);
+    if (result.wear) console.log(`    wear: ${JSON.stringify(result.wear)}`);
     console.log(`    first 100 facts over the stream: ${result.first100_curve!.map((p) => `${p.facts}: ${pct(p.recall)}`).join(', ')}; steps per fact ${JSON.stringify(result.steps_per_fact)}`);
     // Finished runs are saved as they complete, so a long sweep that is stopped keeps them.
     if (args.json) {
@@ -386,6 +418,48 @@ async function main() {
   printMatched(results);
   writeOutputs(out, `${facts.length} facts, ${out.source}`);
   console.log(`done in ${out.minutes.toFixed(1)} min`);
+}
+
+interface Wear {
+  /** Rows written by 0, 1, 2-3, 4-9, 10+ facts. */
+  rows_by_writes: Record<string, number>;
+  /** Mean L2 norm of the rows in each group now, and of the same rows in the pretrained table. */
+  mean_norm: Record<string, number>;
+  mean_norm_pretrained: Record<string, number>;
+  /** Mean share of a fact's reads on rows earlier facts wrote, over the stream's first and last 100 facts. */
+  read_share_on_written_first100: number;
+  read_share_on_written_last100: number;
+}
+
+async function wearReport(model: EngramModel, ckpt: Awaited<ReturnType<typeof loadCheckpoint>>, writes: Uint16Array, share: number[]): Promise<Wear> {
+  const now = (await model.values!.data()) as Float32Array;
+  const base = EngramModel.fromCheckpoint(ckpt);
+  const pretrained = (await base.values!.data()) as Float32Array;
+  base.dispose();
+  const Dv = model.cfg.valueDim;
+  const groups: [string, (w: number) => boolean][] = [['0', (w) => w === 0], ['1', (w) => w === 1], ['2-3', (w) => w >= 2 && w <= 3], ['4-9', (w) => w >= 4 && w <= 9], ['10+', (w) => w >= 10]];
+  const rows: Record<string, number> = {};
+  const norm: Record<string, number> = {};
+  const normBase: Record<string, number> = {};
+  for (const [name, member] of groups) {
+    let n = 0, sum = 0, sumBase = 0;
+    for (let r = 0; r < writes.length; r++) {
+      if (!member(writes[r])) continue;
+      let a = 0, b = 0;
+      for (let d = 0; d < Dv; d++) {
+        a += now[r * Dv + d] ** 2;
+        b += pretrained[r * Dv + d] ** 2;
+      }
+      n++;
+      sum += Math.sqrt(a);
+      sumBase += Math.sqrt(b);
+    }
+    rows[name] = n;
+    norm[name] = n ? +(sum / n).toFixed(3) : 0;
+    normBase[name] = n ? +(sumBase / n).toFixed(3) : 0;
+  }
+  const mean = (xs: number[]) => +(xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length)).toFixed(4);
+  return { rows_by_writes: rows, mean_norm: norm, mean_norm_pretrained: normBase, read_share_on_written_first100: mean(share.slice(0, 100)), read_share_on_written_last100: mean(share.slice(-100)) };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
