@@ -1,12 +1,14 @@
 /**
- * The memory kernels over tfjs tensors, on tfjs-webgpu's own GPUDevice: what the model's memory layer calls
- * when the backend is webgpu. Inputs are read from the tensors' own GPUBuffers and outputs are tfjs-managed
- * tensors (see gpu/tf-interop.ts for ordering against tfjs's queue). The tfjs-op path (memory-ops-tf.ts)
- * stays the reference and the fallback on wasm/cpu.
+ * The memory kernels over tfjs tensors, on tfjs-webgpu's own GPUDevice: what the sparse learner hands the
+ * model's memory layer (lookup, read) and uses for its row gradients and update when the backend is webgpu.
+ * Inputs are read from the tensors' own GPUBuffers and outputs are tfjs-managed tensors (see gpu/tf-interop.ts
+ * for ordering against tfjs's queue). The model's tf-op memory layer (src/model/memory-layer.ts) is the one
+ * tf-op implementation: everything else (answering, evaluation, the other learners) and wasm/cpu run on it.
  *
  * All methods are synchronous (pipelines are compiled in `createTfMemoryKernels`), so they work inside
- * tf.tidy; none of them is differentiable: the model recomputes the K selected scores with tf ops for the
- * query's gradient, and sparse memory finetuning applies value gradients with `sparseUpdate`.
+ * tf.tidy; none of them is differentiable: sparse memory finetuning taps dL/dy at the read and turns it into
+ * the chosen rows' gradients with `readBackward`, then applies them with `sparseUpdate`. The learners that
+ * train the query and keys use the tf-op lookup (productKeyLookupWithGrad) instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';

@@ -2,8 +2,8 @@
  * Product-key memory lookup on the GPU (shaders/memory-lookup.wgsl): for every token and head, the K slot
  * ids with the best product-key scores, their scores and softmax weights. Twin: memory-lookup-reference.ts.
  *
- * The lookup itself is not differentiable; for autodiff the model recomputes the K selected scores with tf
- * ops from the gathered sub-keys (so gradients reach the query), using these slot ids.
+ * The lookup itself is not differentiable: the learners that train the query projection and the keys use the
+ * model's tf-op lookup with its custom gradient (src/model/memory-layer.ts, productKeyLookupWithGrad).
  */
 import shaderCode from '../../shaders/memory-lookup.wgsl?raw';
 import { createStorageBuffer, getComputePipeline, readBuffer, withValidation } from '../gpu/compute-pipeline';

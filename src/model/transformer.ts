@@ -26,7 +26,7 @@ export interface ForwardOptions {
   readDeltas?: (tf.Tensor2D | undefined)[];
   /** Ablation: every memory layer reads zeros. */
   zeroMemory?: boolean;
-  /** WGSL kernels for lookup / value read (webgpu only). */
+  /** WGSL kernels for lookup / value read (webgpu only); only the sparse learner's step passes them, every other forward uses tf ops. */
   kernels?: MemoryKernels | null;
   /**
    * Additive adapters on the linear layers (LoRA), keyed by weight parameter name (linear.ts). Default: the

@@ -4,8 +4,10 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { initBackend } from '../../src/gpu/tf-backend';
 import type { GpuError } from '../../src/gpu/gpu-errors';
 import { createTfMemoryKernels, tfValueTable, type TfMemoryKernels } from '../../src/kernels/memory-kernels-tf';
-import { lookupOps, readBackwardOps, sparseUpdateOps, valueReadOps } from '../../src/kernels/memory-ops-tf';
+import { productKeyLookup, sparseRowGradient, valueReadTf } from '../../src/model/memory-layer';
 import { memoryLookupReference } from '../../src/kernels/memory-lookup-reference';
+import { readBackwardReference } from '../../src/kernels/read-backward-reference';
+import { sparseUpdateReference } from '../../src/kernels/sparse-update-reference';
 import { randomInt, seededRandom } from '../seeded-random';
 import { closeness, randomFloats, randomSmallInts } from '../kernel-cases';
 
@@ -57,34 +59,46 @@ describe('memory kernels on tfjs tensors (same GPUDevice as tfjs-webgpu)', () =>
     tf.dispose([raw, queries, subKeys, out.slotIds, out.scores, out.weights]);
   });
 
-  it('agrees with the tfjs-op path (matMul + topk + gather) on lookup, read, read backward and update', async () => {
+  it("agrees with the model's tf-op memory layer (productKeyLookup, valueReadTf, sparseRowGradient) and the twins", async () => {
     const { rand, queries, subKeys, values, dY } = setup(42);
     const custom = kernels.lookup(queries, subKeys, K);
-    const ops = lookupOps(queries, subKeys, K);
-    expect(closeness(await custom.scores.data(), await ops.scores.data(), 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    const ops = productKeyLookup(queries, subKeys, K); // what forward() runs without kernels, here on webgpu
+    const twin = memoryLookupReference({ numTokens: T, heads: H, nKeys: NKEYS, keyDim: DK, k: K }, (await queries.data()) as Float32Array, (await subKeys.data()) as Float32Array);
+    expect(Array.from(await custom.slotIds.data())).toEqual(Array.from(twin.slotIds));
+    expect(Array.from(await ops.ids.data())).toEqual(Array.from(twin.slotIds));
     expect(closeness(await custom.weights.data(), await ops.weights.data(), 1e-6, 1e-4)).toBeLessThanOrEqual(1);
-    // Continue with the tfjs path's ids so both sides read the same slots.
-    const { slotIds, weights } = ops;
+    expect(closeness(await ops.weights.data(), twin.weights, 1e-6, 1e-4)).toBeLessThanOrEqual(1);
+    const { slotIds, weights } = custom;
     const table = tfValueTable(values);
     const y = kernels.valueRead(table, slotIds, weights);
-    const yOps = valueReadOps(values, slotIds, weights);
+    const yOps = valueReadTf(values, slotIds, weights);
     expect(closeness(await y.data(), await yOps.data())).toBeLessThanOrEqual(1);
 
-    const accessed = Int32Array.from(new Set(await slotIds.data()));
+    // Row gradients: the kernel against the tf-op path's sparseRowGradient (host ids and weights, one matMul)
+    // and the twin; dWeights against autodiff of valueReadTf w.r.t. the weights (the model's own gradient).
+    const hostIds = (await slotIds.data()) as Int32Array;
+    const hostWeights = (await weights.data()) as Float32Array;
+    const accessed = Int32Array.from(new Set(hostIds));
     const slots = Int32Array.from(accessed.filter(() => rand() < 0.5));
     const back = kernels.readBackward(dY, slotIds, weights, slots, table, true);
-    const backOps = readBackwardOps(values, dY, slotIds, weights, slots, true);
-    expect(closeness(await back.rowGrads.data(), await backOps.rowGrads.data())).toBeLessThanOrEqual(1);
-    expect(closeness(await back.dWeights!.data(), await backOps.dWeights!.data())).toBeLessThanOrEqual(1);
+    const rowGradsOps = sparseRowGradient(hostIds, hostWeights, H * K, dY, slots);
+    const before = (await values.data()).slice() as Float32Array; // also caches the values on tfjs's CPU side
+    const expectedBack = readBackwardReference({ slotIds: hostIds, weights: hostWeights, dY: (await dY.data()) as Float32Array, numTokens: T, dim: DV, numSlots: N, slots, values: before });
+    expect(closeness(await back.rowGrads.data(), await rowGradsOps.data())).toBeLessThanOrEqual(1);
+    expect(closeness(await back.rowGrads.data(), expectedBack.rowGrads)).toBeLessThanOrEqual(1);
+    const dWeightsOps = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(valueReadTf(values, slotIds, w as tf.Tensor3D), dY)))(weights);
+    expect(closeness(await back.dWeights!.data(), await dWeightsOps.data())).toBeLessThanOrEqual(1);
+    expect(closeness(await back.dWeights!.data(), expectedBack.dWeights!)).toBeLessThanOrEqual(1);
 
-    const before = (await values.data()).slice(); // also caches the values on tfjs's CPU side
-    const reference = ownedVariable(tf.add(values, 0) as tf.Tensor2D); // a real copy (clone would share the buffer)
     const lr = 0.75;
-    sparseUpdateOps(reference, slots, back.rowGrads, lr);
+    const expectedAfter = before.slice();
+    sparseUpdateReference(expectedAfter, DV, slots, (await back.rowGrads.data()) as Float32Array, lr);
     kernels.sparseUpdate(table, slots, back.rowGrads, lr);
     const gathered = tf.gather(values, tf.tensor1d(slots, 'int32')); // tfjs reads V right after our in-place write
-    expect(closeness(await gathered.data(), await tf.gather(reference, tf.tensor1d(slots, 'int32')).data(), 1e-6, 1e-6)).toBeLessThanOrEqual(1);
+    const expectedRows = Float32Array.from(Array.from(slots).flatMap((s) => Array.from(expectedAfter.subarray(s * DV, (s + 1) * DV))));
+    expect(closeness(await gathered.data(), expectedRows, 1e-6, 1e-6)).toBeLessThanOrEqual(1);
     const after = await values.data(); // must not be tfjs's stale CPU copy
+    expect(closeness(after, expectedAfter, 1e-6, 1e-6)).toBeLessThanOrEqual(1);
     const chosen = new Set(slots);
     let movedOutside = 0;
     let movedInside = 0;
@@ -95,7 +109,7 @@ describe('memory kernels on tfjs tensors (same GPUDevice as tfjs-webgpu)', () =>
     }
     expect(movedOutside).toBe(0);
     expect(movedInside).toBeGreaterThan(0);
-    tf.dispose([queries, subKeys, values, dY, custom.slotIds, custom.scores, custom.weights, ops.slotIds, ops.scores, ops.weights, y, yOps, back.rowGrads, back.dWeights!, backOps.rowGrads, backOps.dWeights!, reference, gathered]);
+    tf.dispose([queries, subKeys, values, dY, custom.slotIds, custom.scores, custom.weights, ops.ids, ops.weights, y, yOps, back.rowGrads, back.dWeights!, rowGradsOps, dWeightsOps, gathered]);
   });
 
   it('reads and updates a table split into row shards exactly like the whole table', async () => {

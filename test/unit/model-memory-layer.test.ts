@@ -1,12 +1,17 @@
 /**
- * The tf-op memory layer on small random shapes: product-key top-K equals the exact top-K over all N = n^2
- * sums (the property that makes product keys work, Lample et al. 2019 §3.2), softmax weights, the value read,
- * and sparse row gradients equal to the dense gradient's rows (without ever building the dense one in the model).
+ * The tf-op memory layer (the model's, src/model/memory-layer.ts) on small random shapes, against the
+ * plain-TypeScript twins the WGSL kernels are also tested against (src/kernels/*-reference.ts): the lookup,
+ * the value read and the sparse row gradients. Also the properties behind them: product-key top-K equals the
+ * exact top-K over all N = n^2 sums (what makes product keys work, Lample et al. 2019 §3.2), and each row
+ * gradient equals the dense gradient's row (autodiff of the read, never built in the model).
  */
 import * as tf from '@tensorflow/tfjs';
 import '../../src/gpu/wasm-kernel-fixes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { productKeyLookup, sparseRowGradient, valueReadTf } from '../../src/model/memory-layer';
+import { memoryLookupReference } from '../../src/kernels/memory-lookup-reference';
+import { valueReadReference } from '../../src/kernels/value-read-reference';
+import { readBackwardReference } from '../../src/kernels/read-backward-reference';
 import { seededRandom } from '../seeded-random';
 
 beforeAll(async () => {
@@ -20,7 +25,7 @@ function randn(rand: () => number, n: number): Float32Array {
 }
 
 describe('productKeyLookup', () => {
-  it.each(['cpu', 'wasm'])('matches the exact top-K over all n*n slot scores (%s)', async (backend) => {
+  it.each(['cpu', 'wasm'])('matches the twin, and both the exact top-K over all n*n slot scores (%s)', async (backend) => {
     await tf.setBackend(backend);
     const rand = seededRandom(7);
     const [M, H, Kd, n, K] = [5, 3, 8, 12, 6];
@@ -30,6 +35,10 @@ describe('productKeyLookup', () => {
     expect(ids.shape).toEqual([M, H, K]);
     const got = (await ids.data()) as Int32Array;
     const w = (await weights.data()) as Float32Array;
+    const twin = memoryLookupReference({ numTokens: M, heads: H, nKeys: n, keyDim: Kd, k: K }, q, keys);
+    expect(Array.from(got)).toEqual(Array.from(twin.slotIds));
+    twin.weights.forEach((x, i) => expect(w[i]).toBeCloseTo(x, 5));
+    // The product-key property, by exhaustive search over every slot.
     const half = Kd / 2;
     for (let m = 0; m < M; m++) {
       for (let h = 0; h < H; h++) {
@@ -41,11 +50,8 @@ describe('productKeyLookup', () => {
         const all: { id: number; s: number }[] = [];
         for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) all.push({ id: i * n + j, s: score(0, i) + score(1, j) });
         all.sort((a, b) => b.s - a.s);
-        const expected = all.slice(0, K);
         const at = (m * H + h) * K;
-        expect(Array.from(got.subarray(at, at + K))).toEqual(expected.map((e) => e.id));
-        const z = expected.reduce((a, e) => a + Math.exp(e.s - expected[0].s), 0);
-        expected.forEach((e, j) => expect(w[at + j]).toBeCloseTo(Math.exp(e.s - expected[0].s) / z, 5));
+        expect(Array.from(twin.slotIds.subarray(at, at + K))).toEqual(all.slice(0, K).map((e) => e.id));
       }
     }
     tf.dispose([ids, weights]);
@@ -53,7 +59,7 @@ describe('productKeyLookup', () => {
 });
 
 describe('value read and sparse row gradients', () => {
-  it('reads sum_j w_j V[slot_j] and gives each chosen row exactly its dense gradient', async () => {
+  it('reads as the twin does, and gives each chosen row the twin gradient and exactly its dense gradient', async () => {
     await tf.setBackend('cpu');
     const rand = seededRandom(11);
     const [N, Dv, M, H, K] = [40, 6, 7, 2, 4];
@@ -66,16 +72,10 @@ describe('value read and sparse row gradients', () => {
     const y = valueReadTf(V, ids, w);
     const vData = (await V.data()) as Float32Array;
     const yData = (await y.data()) as Float32Array;
-    for (let m = 0; m < M; m++) {
-      for (let c = 0; c < Dv; c++) {
-        let s = 0;
-        for (let r = 0; r < H * K; r++) s += wArr[m * H * K + r] * vData[idsArr[m * H * K + r] * Dv + c];
-        expect(yData[m * Dv + c]).toBeCloseTo(s, 5);
-      }
-    }
-    // loss = sum(y * G) for a random G: dL/dy = G, dense dL/dV by autodiff on a small table
+    valueReadReference(vData, N, Dv, idsArr, wArr, M).forEach((x, i) => expect(yData[i]).toBeCloseTo(x, 5));
+    // loss = sum(y * G) for a random G: dL/dy = G, dense dL/dV by autodiff of the same read on a small table
     const G = tf.tensor2d(randn(rand, M * Dv), [M, Dv]);
-    const dense = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(valueReadDense(v as tf.Tensor2D, ids, w), G)))(V);
+    const dense = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(valueReadTf(v as tf.Tensor2D, ids, w), G)))(V);
     const denseData = (await dense.data()) as Float32Array;
     const slots = Int32Array.from([idsArr[3], idsArr[0], (idsArr[0] + 1) % N]);
     const sparse = sparseRowGradient(idsArr, wArr, H * K, G, slots);
@@ -83,14 +83,9 @@ describe('value read and sparse row gradients', () => {
     slots.forEach((s, u) => {
       for (let c = 0; c < Dv; c++) expect(sp[u * Dv + c]).toBeCloseTo(denseData[s * Dv + c], 5);
     });
+    const twin = readBackwardReference({ slotIds: idsArr, weights: wArr, dY: (await G.data()) as Float32Array, numTokens: M, dim: Dv, numSlots: N, slots });
+    twin.rowGrads.forEach((x, i) => expect(sp[i]).toBeCloseTo(x, 5));
     expect(() => sparseRowGradient(idsArr, wArr, H * K, G, Int32Array.from([1, 1]))).toThrow(/listed twice/);
     tf.dispose([V, ids, w, y, G, dense, sparse]);
   });
 });
-
-/** The same read with a gradient w.r.t. V (tf.gather's dense gradient): test-only, small N. */
-function valueReadDense(V: tf.Tensor2D, ids: tf.Tensor3D, w: tf.Tensor3D): tf.Tensor2D {
-  const [M, H, K] = ids.shape;
-  const rows = tf.gather(V, ids.reshape([M * H * K])).reshape([M, H * K, V.shape[1]]);
-  return tf.sum(tf.mul(rows, w.reshape([M, H * K, 1])), 1) as tf.Tensor2D;
-}
