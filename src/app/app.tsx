@@ -4,6 +4,7 @@ import type { LearnSettings } from '../worker/protocol';
 import { AskPanel } from './ask-panel';
 import { BackendStatus } from './backend-status';
 import { FactsList } from './facts-list';
+import { SharePanel } from './share-panel';
 import { FailurePanel } from './failure-panel';
 import { MetricsCharts } from './metrics-charts';
 import { ModelStatus } from './model-status';
@@ -79,6 +80,7 @@ export function App() {
         </div>
         <div className="column">
           <FactsList engine={engine} onAsk={askFromRow} />
+          <SharePanel engine={engine} />
         </div>
         <div className="column">
           <SettingsPanel engine={engine} settings={shared.settings} pack={shared.pack} onApply={applySettings} />
