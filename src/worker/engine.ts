@@ -171,8 +171,12 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof EvaluationStopped)) throw error;
       this.post({ type: 'eval-progress', done: 0, total: 0, etaMs: null });
-      this.post({ type: 'notice', message: 'The first evaluation gave way to the fact you taught; the charts start from that fact\'s measurement.' });
       this.post({ type: 'busy', busy: false });
+      // It gave way to waiting work (a fact, a question). Once that is done, measure unless the work did (a fact
+      // taught by hand is measured at once), at the size already chosen.
+      const context = this.evalContext!;
+      const size = { probeFacts: context.retention.length, nllWindows: context.nllWindows.length };
+      void this.queue.run(() => (this.points.length > 0 ? Promise.resolve() : this.firstEvaluation(retention, heldout, size)));
     }
   }
 

@@ -65,4 +65,20 @@ describe('chart history', () => {
       await context.close();
     }
   });
+
+  it('an Ask during the first evaluation does not lose the first point', { timeout: 180_000 }, async () => {
+    const { context, page, errors } = await newPage(app.browser);
+    try {
+      await page.goto(`${app.url}?backend=wasm`); // the default evaluation size, so the first evaluation takes a while
+      await page.getByTestId('eval-progress').waitFor({ timeout: 120_000 });
+      await page.getByTestId('ask-input').fill('What is the capital of France?');
+      await page.getByTestId('ask-button').click();
+      await page.getByTestId('answers').waitFor({ timeout: 120_000 });
+      await waitReady(page); // the first evaluation ran after the answer
+      await expect.poll(() => nllDots(page), { timeout: 10_000 }).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
