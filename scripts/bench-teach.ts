@@ -4,6 +4,7 @@
  * table), on the active backend, with the registry's 'sparse' settings and the app's batch of 8 paraphrases.
  * Each path teaches the same facts from the same table (every fact is undone before the next); fact 0 is a
  * warm-up (tfjs compiles its programs per shape), the rest are timed. Imported once WebGPU is up.
+ * scripts/bench-teach-methods.ts times the methods against each other instead (sparse, full, LoRA; wasm in Node).
  */
 import { readFileSync } from 'node:fs';
 import type { PackFact } from '../src/facts/fact';

@@ -3,8 +3,8 @@
  * EVERY parameter of the model for each step on a fact's teaching batch: embeddings, positions, norms,
  * attention, the memory layer's query projection, keys, w1, w2, and the whole value table.
  *
- * The value table's gradient comes from the dL/dy tap at the memory read (readDeltas) turned into rows by
- * sparseRowGradient over every row the batch read; it is zero elsewhere, so it goes to AdamW by rows
+ * The value table's gradient comes from the dL/dy tap at the memory read (readDeltas) turned into rows for
+ * every row the batch read (sparseRowGradient's sum, accumulated read by read on the host); it is zero elsewhere, so it goes to AdamW by rows
  * (RowGradient, adamw.ts) and no dense [N, Dv] gradient is built; that is exactly dL/dV. AdamW then runs on
  * the whole table, as real full finetuning does: rows not read this step still decay (weight decay) and keep
  * moving on their moments from earlier facts (on wasm and cpu in one fused pass over the table).
@@ -15,7 +15,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
-import { sparseRowGradient } from '../model/memory-layer';
 import { AdamW, type Gradient, type RowGradient } from './adamw';
 import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
@@ -93,24 +92,37 @@ export class FullFinetuneLearner implements Learner {
     const out = new Map<string, Gradient>(names.map((n, i) => [n, grads[i]]));
     const dYs = grads.slice(names.length) as tf.Tensor2D[];
     tf.dispose([value, ...reads.flatMap((r) => [r.ids, r.weights])]);
-    if (model.values) out.set(VALUES, valueTableGradient(model.values, readData, dYs, cfg.memHeads * cfg.topk));
+    const dYData = await Promise.all(dYs.map(async (d) => (await d.data()) as Float32Array));
     tf.dispose(dYs);
+    if (model.values) out.set(VALUES, valueTableGradient(readData, dYData, cfg.memHeads * cfg.topk, cfg.valueDim));
     return { loss, grads: out };
   }
 }
 
 /**
- * dL/dV by rows: every row any memory layer read gets its exact gradient (sparseRowGradient, summed over the
- * layers that share the table); every other row's gradient is zero.
+ * dL/dV by rows: grad[slot] = sum over every memory layer's reads (m, h, j) of slot of w[m,h,j] dY[m], for every
+ * slot read (the rows sparseRowGradient gives, summed over the layers that share the table); every other row's
+ * gradient is zero. Accumulated on the host read by read (M x H x K x Dv multiply-adds, float64 sums): the
+ * [t, M] coefficient matrix and its matMul cost several times more for the thousands of rows a batch reads.
  */
-function valueTableGradient(values: tf.Tensor2D, reads: { ids: Int32Array; weights: Float32Array }[], dYs: tf.Tensor2D[], readsPerToken: number): RowGradient {
+export function valueTableGradient(reads: { ids: Int32Array; weights: Float32Array }[], dYs: Float32Array[], readsPerToken: number, Dv: number): RowGradient {
   const read = new Set<number>();
   for (const r of reads) for (const id of r.ids) read.add(id);
   const slots = Int32Array.from(read).sort();
-  const rows = tf.tidy(() =>
-    reads
-      .map((r, layer) => sparseRowGradient(r.ids, r.weights, readsPerToken, dYs[layer], slots)) // [t, Dv] each
-      .reduce<tf.Tensor2D>((a, b) => tf.add(a, b), tf.zeros([slots.length, values.shape[1]])),
-  );
-  return { slots, rows };
+  const rowOf = new Map<number, number>();
+  slots.forEach((s, u) => rowOf.set(s, u));
+  const sum = new Float64Array(slots.length * Dv);
+  reads.forEach((r, layer) => {
+    const dY = dYs[layer];
+    if (r.ids.length !== r.weights.length || dY.length !== (r.ids.length / readsPerToken) * Dv) {
+      throw new Error(`valueTableGradient: ${r.ids.length} reads, ${r.weights.length} weights and dY of ${dY.length} floats do not fit ${readsPerToken} reads per token`);
+    }
+    for (let i = 0; i < r.ids.length; i++) {
+      const to = rowOf.get(r.ids[i])! * Dv;
+      const from = Math.floor(i / readsPerToken) * Dv;
+      const w = r.weights[i];
+      for (let d = 0; d < Dv; d++) sum[to + d] += w * dY[from + d];
+    }
+  });
+  return { slots, rows: tf.tensor2d(Float32Array.from(sum), [slots.length, Dv]) };
 }
