@@ -11,15 +11,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
-import { PACK_NAMES, type Fact } from '../src/facts/fact';
+import { PACK_NAMES, type PackFact } from '../src/facts/fact';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { buildTeachingBatch } from '../src/learn/teaching-batch';
 import { SparseMemoryLearner } from '../src/learn/sparse-learner';
 import { methodSpec } from '../src/learn/methods';
-import { TeachHistory } from '../src/learn/teach-history';
+import { TaughtFacts } from '../src/worker/taught-facts';
+import { teachStep } from '../src/worker/learning-step';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
@@ -51,10 +51,11 @@ async function main() {
   const settings = { t: Number(args.t ?? defaults.t), lr: Number(args.lr ?? defaults.lr), steps: Number(args.steps ?? defaults.steps) };
   const learner = new SparseMemoryLearner(model, background, settings);
   console.log(`soak: ${learner.label}, ${n} facts, backend ${tf.getBackend()}`);
-  const history = new TeachHistory(learner, (fact) => buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 }));
+  // The app's own log (src/worker/taught-facts.ts): each fact with the rows its step left, as the page keeps them.
+  const taught = new TaughtFacts();
   // All pack facts (890), cycled with a new shuffle each pass when n exceeds them.
-  const pool = PACK_NAMES.flatMap((name) => readFileSync(`public/data/packs/${name}.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact));
-  const stream: Fact[] = [];
+  const pool = PACK_NAMES.flatMap((name) => readFileSync(`public/data/packs/${name}.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as PackFact));
+  const stream: PackFact[] = [];
   for (let pass = 0; stream.length < n; pass++) stream.push(...seededShuffle(pool, pass + 1));
   stream.length = n;
   const probe = probeSubset(parseRetentionProbe(readFileSync('public/data/retention-probe.jsonl', 'utf8')), Number(args.probe));
@@ -76,7 +77,9 @@ async function main() {
   for (const [i, fact] of stream.entries()) {
     if (i === 1) sample(1); // after one warm-up fact (the first fact creates the cached causal masks)
     try {
-      ms += (await history.teach(fact)).report.ms;
+      const { after, step } = await teachStep(learner, model, tok, fact, 8);
+      taught.add({ fact, origin: fact.pack, after, step });
+      ms += step.ms;
     } catch (error) {
       errors++;
       console.error(`fact ${i + 1} failed: ${(error as Error).message}`);
@@ -93,7 +96,7 @@ async function main() {
   console.log(`backend bytes: ${(bytes[0] / 2 ** 20).toFixed(2)} -> ${(bytes[bytes.length - 1] / 2 ** 20).toFixed(2)} MiB (slope ${((slope(xs, bytes) * 100) / 2 ** 10).toFixed(3)} KiB per 100 facts)`);
   console.log(`recall of the ${latest.size} distinct facts taught: ${(recall.exactMatch * 100).toFixed(1)}% exact match, F1 ${(recall.f1 * 100).toFixed(1)}%`);
   console.log(`retention on ${probe.length} probe facts: ${(retentionBefore * 100).toFixed(1)}% -> ${(retentionAfter * 100).toFixed(1)}% (relative drop ${(relativeDrop(retentionBefore, retentionAfter) * 100).toFixed(1)}%)`);
-  console.log(`changed value rows: ${history.changedSlots().size} of ${model.cfg.nKeys ** 2}`);
+  console.log(`changed value rows: ${taught.changedSlots().size} of ${model.cfg.nKeys ** 2}`);
   model.dispose();
 }
 

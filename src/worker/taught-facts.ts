@@ -1,13 +1,14 @@
 /**
  * The taught facts of the main (sparse) model, in teaching order, each with the values its step left in the rows
- * it wrote (`after`). The rows a step overwrote are not kept: they are the `after` rows of the last earlier fact
- * that wrote each slot, or the pretrained row where none did, so keeping them too would double the memory and
- * storage a fact costs (2 x t x Dv x 4 bytes: 512 KB at t 500) for nothing. The list is enough to:
- *  - undo any fact exactly, as src/learn/teach-history.ts does: put back, in every slot this fact or a later one
- *    wrote, the row the table held just before this fact (the table is then bit-identical to that moment), then
- *    teach the later facts again (a step is a pure function of the table and the fact, so the result is
- *    bit-identical to never having taught it). TeachHistory itself keeps the overwritten rows instead, which
- *    cannot be rebuilt from storage after a reload;
+ * it wrote (`after`). The page, the Node soak (scripts/soak.ts) and the tests all keep this one log. The rows a
+ * step overwrote are not kept: they are the `after` rows of the last earlier fact that wrote each slot, or the
+ * pretrained row where none did, so keeping them too would double the memory and storage a fact costs
+ * (2 x t x Dv x 4 bytes: 512 KB at t 500) for nothing. The list is enough to:
+ *  - undo any fact exactly: put back, in every slot this fact or a later one wrote, the row the table held just
+ *    before this fact (the table is then bit-identical to that moment), then teach the later facts again (a step
+ *    is a pure function of the table and the fact, so the result is bit-identical to never having taught it;
+ *    test/unit/taught-facts.test.ts). The ablations with learner state (AdamW moments, a stream background) would
+ *    replay with today's state, so there it would be close but not bitwise; the page runs only `sparse`;
  *  - rebuild the table after a reload or a lost GPU device: the last `after` row of every written slot;
  *  - export a patch of some facts: their `after` rows.
  */

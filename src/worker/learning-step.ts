@@ -1,0 +1,49 @@
+/**
+ * One fact's learning step on the main (sparse) model, recorded the way the taught-facts log keeps it: the rows
+ * the step left (`after`), a summary of the step, and what the slot map shows. The engine, the Node soak and the
+ * tests all teach through this one function, so they exercise the same record the app keeps for undo and export.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Fact } from '../facts/fact';
+import { buildTeachingBatch } from '../learn/teaching-batch';
+import type { RowsSnapshot, SparseMemoryLearner } from '../learn/sparse-learner';
+import type { EngramTokenizer } from '../model/tokenizer';
+import type { EngramModel } from '../model/transformer';
+import type { SlotStepData, StepSummary } from './protocol';
+
+export interface LearningStep {
+  readonly after: RowsSnapshot;
+  readonly step: StepSummary;
+  /** The slot map's view of the step (reads, selected rows, scores, update norms). */
+  readonly slots: Omit<SlotStepData, 'factId'>;
+}
+
+export async function teachStep(
+  learner: SparseMemoryLearner,
+  model: EngramModel,
+  tokenizer: EngramTokenizer,
+  fact: Fact,
+  paraphrases: number,
+): Promise<LearningStep> {
+  const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, paraphrases });
+  const report = await learner.teach(batch);
+  const after: RowsSnapshot = { slots: report.undo.slots, rows: await readRows(model.values!, report.undo.slots) };
+  const step: StepSummary = { method: 'sparse', loss: report.loss, ms: report.ms, paramsTouched: report.paramsTouched };
+  const slots = {
+    readSlots: report.reads!.slots,
+    readCounts: report.reads!.counts,
+    selected: report.slots!,
+    scores: Float32Array.from(report.scores!),
+    updateNorms: report.updateNorms!,
+  };
+  return { after, step, slots };
+}
+
+/** Rows `slots` of `table`, [slots, Dv], as a host copy. */
+export async function readRows(table: tf.Tensor2D, slots: Int32Array): Promise<Float32Array> {
+  if (slots.length === 0) return new Float32Array(0);
+  const rows = tf.tidy(() => tf.gather(table, tf.tensor1d(slots, 'int32')));
+  const data = (await rows.data()) as Float32Array;
+  rows.dispose();
+  return data;
+}
