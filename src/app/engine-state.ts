@@ -47,7 +47,7 @@ export interface EngineState {
    * no longer describe it and are dropped.
    */
   factNotices: readonly string[];
-  evalSetup?: { retentionFacts: number; retentionTotal: number; nllTokens: number };
+  evalSetup?: { retentionFacts: number; retentionTotal: number; nllTokens: number; sizedNote?: string };
   facts: TaughtFactSummary[];
   /** Every slot some taught fact wrote. */
   changedSlots: Int32Array;
@@ -112,7 +112,7 @@ export function reduce(prev: EngineState, event: EngineEvent | PageAction): Engi
     case 'eval-progress':
       return { ...prev, evalProgress: event.total > 0 && event.done < event.total ? { done: event.done, total: event.total, etaMs: event.etaMs, stage: event.stage } : undefined };
     case 'eval-setup':
-      return { ...prev, evalSetup: { retentionFacts: event.retentionFacts, retentionTotal: event.retentionTotal, nllTokens: event.nllTokens } };
+      return { ...prev, evalSetup: { retentionFacts: event.retentionFacts, retentionTotal: event.retentionTotal, nllTokens: event.nllTokens, sizedNote: event.sizedNote } };
     case 'answer':
       return { ...prev, answer: event.report, askRefusal: undefined, asking: false };
     case 'ask-refused':

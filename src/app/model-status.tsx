@@ -38,6 +38,11 @@ export function ModelStatus({ engine }: { engine: EngineState }) {
     return (
       <section className="model-status" data-testid="model-status">
         <EvalProgress engine={engine} />
+        {engine.evalSetup?.sizedNote && (
+          <p className="eval-sized" data-testid="eval-sized">
+            {engine.evalSetup.sizedNote}
+          </p>
+        )}
         <strong>Model:</strong> {(model.parameters / 1e6).toFixed(1)}M parameters ({model.megabytes.toFixed(1)} MB as float32 in memory), d_model{' '}
         {model.dModel}, {model.nLayers} layers, a memory of <span data-testid="memory-slots">{model.memorySlots.toLocaleString('en-US')}</span> slots
         ({model.memoryHeads} heads x top-{model.topk}, values of {model.valueDim}) <span className="muted">

@@ -124,13 +124,14 @@ export class Engine {
     await this.queue.run(() => this.firstEvaluation(retention, heldout, evalSize));
   }
 
-  private postEvalSetup(): void {
+  private postEvalSetup(sizedNote?: string): void {
     const context = this.evalContext!;
     this.post({
       type: 'eval-setup',
       retentionFacts: context.retention.length,
       retentionTotal: context.retentionTotal,
       nllTokens: context.nllWindows.reduce((n, w) => n + w.length, 0),
+      sizedNote,
     });
   }
 
@@ -156,15 +157,13 @@ export class Engine {
         const size = sizeForBudget(speed, DEFAULT_EVAL_SIZE, FIRST_EVAL_BUDGET_MS);
         if (size.probeFacts < DEFAULT_EVAL_SIZE.probeFacts || size.nllWindows < DEFAULT_EVAL_SIZE.nllWindows) {
           this.evalContext = buildEvalContext(retention, heldout, this.tokenizer, size);
-          this.postEvalSetup();
           const seconds = Math.max(1, Math.round((size.probeFacts * speed.msPerFact + size.nllWindows * speed.msPerWindow) / 1000));
-          this.post({
-            type: 'notice',
-            message:
-              `This device runs the model slowly (${(speed.msPerFact / 1000).toFixed(1)} s per probe question), so each evaluation measures ${size.probeFacts} ` +
-              `retention-probe facts and ${size.nllWindows} text window${size.nllWindows === 1 ? '' : 's'} (about ${seconds} s) instead of ` +
-              `${DEFAULT_EVAL_SIZE.probeFacts} and ${DEFAULT_EVAL_SIZE.nllWindows}. ?probe=96&nll=8 in the address measures the full subset.`,
-          });
+          // Said beside the model (ModelStatus), not as a notice: it describes the device, not the taught facts.
+          this.postEvalSetup(
+            `This device runs the model slowly (${(speed.msPerFact / 1000).toFixed(1)} s per probe question), so each evaluation measures ${size.probeFacts} ` +
+            `retention-probe facts and ${size.nllWindows} text window${size.nllWindows === 1 ? '' : 's'} (about ${seconds} s) instead of ` +
+            `${DEFAULT_EVAL_SIZE.probeFacts} and ${DEFAULT_EVAL_SIZE.nllWindows}. ?probe=96&nll=8 in the address measures the full subset.`,
+          );
         }
       }
       await this.evaluate({ shouldStop: () => this.queue.size > 1 });

@@ -241,7 +241,7 @@ export type EngineEvent =
   | { type: 'backend'; report: BackendReport }
   | { type: 'model'; report: ModelReport }
   /** The evaluation subsets, so the UI can say what it measures. */
-  | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number }
+  | { type: 'eval-setup'; retentionFacts: number; retentionTotal: number; nllTokens: number; /** Why the evaluation was made smaller on this device. */ sizedNote?: string }
   /** The model is loaded and stored facts restored: facts can be taught (the first evaluation may still run). */
   | { type: 'teachable' }
   /** An evaluation's progress: facts scored plus text windows read, of total; etaMs estimated from the pace so far. total 0: none running. */
