@@ -119,20 +119,21 @@ async function onDeviceLost(info: BackendInfo, lost: GPUDeviceLostInfo): Promise
   if (info !== backend || !init || !engine || !checkpoint) return;
   const current = engine;
   post({ type: 'notice', message: `The GPU device was lost (${lost.message || lost.reason}). Rebuilding the backend and restoring your taught facts from this browser's storage…` });
-  const wasStreaming = current.stream.current.status === 'running';
-  current.stream.pause();
+  const wasStreaming = current.streaming;
+  current.pauseStream();
   current.stopRace();
+  let restored: number;
   try {
-    await current.queue.run(async () => {
+    restored = await current.recoverDevice(async () => {
       backend = await startBackend(init!);
-      await current.reattach(EngramModel.fromCheckpoint(checkpoint!));
+      return EngramModel.fromCheckpoint(checkpoint!);
     });
   } catch (error) {
     post({ type: 'error', failure: toFailure(error) });
     return;
   }
-  post({ type: 'notice', about: 'taught-facts', message: `Recovered from the lost GPU device: the ${backend!.name} backend was rebuilt and ${current.taught.size} taught fact${current.taught.size === 1 ? '' : 's'} restored.` });
-  if (wasStreaming) current.stream.resume();
+  post({ type: 'notice', about: 'taught-facts', message: `Recovered from the lost GPU device: the ${backend!.name} backend was rebuilt and ${restored} taught fact${restored === 1 ? '' : 's'} restored.` });
+  if (wasStreaming) current.resumeStream();
 }
 
 async function handle(command: EngineCommand): Promise<void> {
@@ -165,13 +166,13 @@ async function handle(command: EngineCommand): Promise<void> {
     case 'stream':
       return engine.startStream(command.pack, command.rate, false, command.from);
     case 'pause':
-      return engine.stream.pause();
+      return engine.pauseStream();
     case 'resume':
-      return engine.stream.resume();
+      return engine.resumeStream();
     case 'step':
-      return engine.stream.step();
+      return engine.stepStream();
     case 'stop-stream':
-      return engine.stream.stop();
+      return engine.stopStream();
     case 'undo':
       return engine.undo(command.factId);
     case 'reset':

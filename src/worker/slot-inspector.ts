@@ -7,6 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeForward, type EngramModel } from '../model/transformer';
 import type { EngramTokenizer } from '../model/tokenizer';
+import type { DataFiles } from './data-files';
+import { parseJsonl } from './eval-runner';
+import type { MainModel } from './main-model';
+import type { EngineEvent, SlotInfo } from './protocol';
+import { describeFact, type TaughtFacts } from './taught-facts';
 
 export const SAMPLE_WINDOWS = 16;
 export const SAMPLE_WINDOW_TOKENS = 128;
@@ -62,4 +67,45 @@ export function topTokens(index: SlotTokenIndex, slot: number, tokenizer: Engram
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, limit)
     .map(([token, count]) => ({ text: tokenizer.tokenStrings([token])[0], count }));
+}
+
+/** The slot inspector behind the page's slot map: a slot's idf, the taught facts that changed it, the tokens that read it. */
+export class SlotInspector {
+  private index: Promise<SlotTokenIndex> | null = null;
+
+  constructor(
+    private readonly post: (event: EngineEvent) => void,
+    private readonly main: MainModel,
+    private readonly taught: TaughtFacts,
+    private readonly data: () => DataFiles,
+  ) {}
+
+  /** New model tensors (a lost device): the index is built again on the next inspection. */
+  forget(): void {
+    this.index = null;
+  }
+
+  async inspect(slot: number): Promise<void> {
+    const { model, tokenizer, background } = this.main;
+    const N = this.main.shape.slots;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= N) return this.post({ type: 'notice', message: `There is no slot ${slot}; slots run from 0 to ${N - 1}.` });
+    if (!this.index) {
+      this.post({ type: 'busy', busy: true, what: 'Reading a text sample to see which tokens use each slot (once)' });
+      const docs = parseJsonl<{ text: string }>(await this.data().text('heldout.jsonl'));
+      this.index = buildSlotTokenIndex(model, sampleWindows(docs, tokenizer));
+    }
+    const index = await this.index;
+    const df = background.df[slot];
+    const factIds = this.taught.changedSlots().get(slot) ?? [];
+    const info: SlotInfo = {
+      slot,
+      df,
+      backgroundBatches: background.numBatches,
+      idf: Math.log((background.numBatches + 1) / (df + 1)),
+      facts: factIds.map((id) => ({ id, text: describeFact(this.taught.find(id)!.fact) })),
+      tokens: topTokens(index, slot, tokenizer),
+      sampleTokens: index.sampleTokens,
+    };
+    this.post({ type: 'slot-info', info });
+  }
 }

@@ -15,7 +15,7 @@
 import type { Fact } from '../facts/fact';
 import { writeRows, type RowsSnapshot } from '../learn/sparse-learner';
 import type { EngramModel } from '../model/transformer';
-import type { StepSummary, TaughtFactSummary } from './protocol';
+import type { EngineEvent, StepSummary, TaughtFactSummary } from './protocol';
 
 export interface TaughtFact {
   readonly id: number;
@@ -54,6 +54,11 @@ export class TaughtFacts {
 
   find(id: number): TaughtFact | undefined {
     return this.list.find((entry) => entry.id === id);
+  }
+
+  /** The taught fact with the same subject, relation and object, if any. */
+  findSame(fact: Fact): TaughtFact | undefined {
+    return this.list.find((e) => e.fact.subject === fact.subject && e.fact.relation === fact.relation && e.fact.object === fact.object);
   }
 
   add(entry: Omit<TaughtFact, 'id' | 'prev'> & { id?: number }): TaughtFact {
@@ -150,6 +155,12 @@ export class TaughtFacts {
     return map;
   }
 
+  /** The page's facts list and every slot changed so far. */
+  factsEvent(): Extract<EngineEvent, { type: 'facts' }> {
+    const changed = Int32Array.from(this.changedSlots().keys());
+    return { type: 'facts', facts: this.list.map((e) => this.summary(e)), changedSlots: changed };
+  }
+
   summary(entry: TaughtFact): TaughtFactSummary {
     return {
       id: entry.id,
@@ -162,4 +173,8 @@ export class TaughtFacts {
       ms: entry.step.ms,
     };
   }
+}
+
+export function describeFact(fact: Fact): string {
+  return `${fact.subject} · ${fact.relation.replace(/_/g, ' ')} · ${fact.object}`;
 }
