@@ -35,6 +35,8 @@ import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { backgroundOf } from '../src/learn/tfidf';
 import type { SparseStepReport } from '../src/learn/sparse-learner';
+import { personWordings } from '../src/facts/person-wordings';
+import { scoringParts } from '../src/facts/templates';
 
 const { values: args } = parseArgs({
   options: {
@@ -192,6 +194,10 @@ interface RunResult {
   recall_immediate_by_relation?: Record<string, number>;
   /** Recall of the stream's first 100 facts, measured every 100 facts and at the end: how taught facts are forgotten. */
   first100_curve?: { facts: number; recall: number }[];
+  /** Share of (fact, wording) pairs answered, with two person-typed wordings per fact (src/facts/person-wordings.ts). */
+  recall_person_wordings?: number;
+  /** Per relation: share of facts answered by both person wordings. */
+  recall_person_wordings_by_relation?: Record<string, number>;
   /** Retention (exact match on the probe, all of whose facts the base model answers) per relation. */
   retention_by_relation?: Record<string, number>;
   /** Sparse methods: rows by how many facts wrote them, their norms against the pretrained rows, read overlap. */
@@ -356,6 +362,11 @@ async function main() {
     const after: EvalSnapshot = await evaluate(model, suite, facts);
     curve.push({ facts: facts.length, recall: after.recall.exactMatch, retention: after.retention.exactMatch });
     const endScores = await scoreFacts(model, tok, facts);
+    // Two questions per relation as a person would type them (never trained on), for every fact.
+    const personScores = await Promise.all(
+      [0, 1].map((k) => scoreFacts(model, tok, facts, 64, (fact) => scoringParts(personWordings(fact.relation)[k], fact))),
+    );
+    const personHits = facts.map((_, j) => personScores.map((scores) => scores[j].exactMatch));
     const wear = readShareOnWritten.length > 0 ? await wearReport(model, ckpt, writes, readShareOnWritten) : undefined;
     const retained = retainedProbe(probe, facts);
     const retainedScores = await scoreFacts(model, tok, retained);
@@ -395,6 +406,8 @@ async function main() {
       recall_immediate_by_relation: byRelation(facts.map((_, j) => immediate[j] ?? false)),
       first100_curve: firstHundred,
       retention_by_relation: retentionByRelation,
+      recall_person_wordings: personHits.flat().filter(Boolean).length / Math.max(1, 2 * facts.length),
+      recall_person_wordings_by_relation: byRelation(personHits.map((h) => h[0] && h[1])),
       wear,
       steps_per_fact: Object.fromEntries([...stepsTaken].sort((a, b) => a[0] - b[0])),
     };
@@ -404,6 +417,7 @@ async function main() {
     console.log(`  ${result.label}: recall ${pct(result.recall)} (right after each step ${pct(result.recall_immediate!)}), retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
     console.log(`    by relation (end / right after its step): ${Object.entries(result.recall_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}/${pct(result.recall_immediate_by_relation![rel])}`).join(', ')}`);
     console.log(`    retention by relation: ${Object.entries(result.retention_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}`).join(', ')}`);
+    console.log(`    person wordings: ${pct(result.recall_person_wordings!)} of fact x wording pairs; both answered by relation: ${Object.entries(result.recall_person_wordings_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}`).join(', ')}`);
     if (result.wear) console.log(`    wear: ${JSON.stringify(result.wear)}`);
     console.log(`    first 100 facts over the stream: ${result.first100_curve!.map((p) => `${p.facts}: ${pct(p.recall)}`).join(', ')}; steps per fact ${JSON.stringify(result.steps_per_fact)}`);
     // Finished runs are saved as they complete, so a long sweep that is stopped keeps them.

@@ -37,8 +37,18 @@ export function questionFor(fact: Fact): { prompt: string; answer: string } {
   return scoringParts(question, fact);
 }
 
-export async function scoreFacts(model: EngramModel, tokenizer: EngramTokenizer, facts: readonly Fact[], batchSize = 64): Promise<FactScore[]> {
-  const parts = facts.map(questionFor);
+/**
+ * Scores each fact with a question: the eval-only one by default, or `question(fact)` (another held-out wording,
+ * e.g. src/facts/person-wordings.ts), as prompt and answer text.
+ */
+export async function scoreFacts(
+  model: EngramModel,
+  tokenizer: EngramTokenizer,
+  facts: readonly Fact[],
+  batchSize = 64,
+  question: (fact: Fact) => { prompt: string; answer: string } = questionFor,
+): Promise<FactScore[]> {
+  const parts = facts.map(question);
   const prompts = parts.map((p) => tokenizer.encode(p.prompt));
   const answers = parts.map((p) => tokenizer.encode(p.answer));
   const forced = await scoreAnswers(
