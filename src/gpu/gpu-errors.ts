@@ -103,6 +103,36 @@ export class GpuOutOfMemoryError extends GpuError {
   }
 }
 
+/** The WebGPU error filters our kernel submissions are scoped with (src/gpu/error-scopes.ts). */
+export type KernelErrorType = 'validation' | 'out-of-memory' | 'internal';
+
+/**
+ * The GPU rejected (validation, internal) or could not find memory for (out-of-memory) a submission of one of
+ * Engram's own WGSL kernels, caught by the error scopes around it. The learning step that ran it is rolled back
+ * before this reaches the user, so the memory is as it was before the fact.
+ */
+export class KernelError extends GpuError {
+  constructor(
+    /** The kernel whose submission failed: memory-lookup, value-read, read-backward, sparse-update, write-rows, owned-copy. */
+    readonly kernel: string,
+    readonly errorType: KernelErrorType,
+    /** The GPU's own message. */
+    readonly gpuMessage: string,
+  ) {
+    const oom = errorType === 'out-of-memory';
+    super(
+      oom ? 'gpu-out-of-memory' : 'gpu-validation',
+      oom
+        ? `The GPU ran out of memory running Engram's "${kernel}" kernel, so this fact was not taught: ${gpuMessage}`
+        : `The GPU rejected Engram's "${kernel}" kernel (${errorType} error), so this fact was not taught: ${gpuMessage}`,
+      oom
+        ? 'The memory is as it was before this fact. Close other GPU-heavy tabs or pick a smaller memory in the settings, then teach the fact again.'
+        : 'The memory is as it was before this fact. Reload the page and teach the fact again; if it happens again, open Engram with ?backend=wasm (the CPU backend, same results) and please report it with your browser and GPU name.',
+    );
+    this.name = 'KernelError';
+  }
+}
+
 /**
  * The installed tfjs lacks internals that Engram's WebGPU path reads (src/gpu/tf-interop.ts): a tfjs version
  * other than the one package.json pins. Raised when the WebGPU backend starts; the app then runs on the CPU.

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { TfjsInternalsError } from './gpu-errors';
+import { encodeKernelFault, takeKernelFault, type KernelErrorLog } from './error-scopes';
 
 /** The tfjs release whose internals this module was written and tested against (package.json pins it). */
 export const TESTED_TFJS_VERSION = '4.22.0';
@@ -138,13 +139,24 @@ export function markWritten(backend: WebGPUBackend, tensor: tf.TensorInfo): void
   if (data) data.values = null as unknown as typeof data.values;
 }
 
-/** Encodes with `encode`, then submits after tfjs's pending work; temporaries are destroyed after submit. */
-export function submitAfterTfjs(backend: WebGPUBackend, label: string, encode: (encoder: GPUCommandEncoder) => GPUBuffer[]): void {
+/**
+ * Encodes with `encode`, then submits after tfjs's pending work; temporaries are destroyed after submit. With
+ * `errors`, the encoding and the submit run inside error scopes named `label` (src/gpu/error-scopes.ts), opened
+ * after tfjs's work is flushed so that only this submission's errors land in them.
+ */
+export function submitAfterTfjs(backend: WebGPUBackend, label: string, encode: (encoder: GPUCommandEncoder) => GPUBuffer[], errors?: KernelErrorLog): void {
   flushTfjs(backend);
-  const encoder = backend.device.createCommandEncoder({ label });
-  const temporaries = encode(encoder);
-  backend.queue.submit([encoder.finish()]);
-  for (const buffer of temporaries) buffer.destroy();
+  const device = backend.device;
+  const submit = () => {
+    const encoder = device.createCommandEncoder({ label });
+    const temporaries = encode(encoder);
+    const fault = takeKernelFault(label);
+    if (fault) encodeKernelFault(device, encoder, label, fault);
+    backend.queue.submit([encoder.finish()]);
+    for (const buffer of temporaries) buffer.destroy();
+  };
+  if (errors) errors.scoped(device, label, submit);
+  else submit();
 }
 
 interface BufferPool {

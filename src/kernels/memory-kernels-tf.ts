@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { createStorageBuffer } from '../gpu/compute-pipeline';
+import { KernelErrorLog, takeKernelFault } from '../gpu/error-scopes';
 import { activeWebGPUBackend, allocateOutput, assertExclusive, flushTfjs, gpuBufferOf, markWritten, submitAfterTfjs } from '../gpu/tf-interop';
 import { encodeMemoryLookup, prepareMemoryLookup, type LookupShape } from './memory-lookup';
 import { encodeValueRead, prepareValueRead } from './value-read';
@@ -75,6 +76,13 @@ export interface TfMemoryKernels {
    * tf.variable share the buffer, and an arithmetic copy (x * 1) may flush subnormals on a GPU.
    */
   ownedCopy<R extends tf.Rank>(tensor: tf.Tensor<R>): tf.Tensor<R>;
+  /**
+   * Every method above submits inside WebGPU error scopes (src/gpu/error-scopes.ts) instead of leaving a
+   * rejected submission to the device's uncapturederror event. This waits for the scopes of every submission
+   * since the last call and throws KernelError (naming the kernel, with the GPU's message) for the first one
+   * the GPU rejected. The sparse learner calls it during each step, before and after it writes the table.
+   */
+  checkErrors(): Promise<void>;
 }
 
 /** Compiles every pipeline on the active webgpu backend's device; null when the backend is not webgpu. */
@@ -88,6 +96,7 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
     prepareReadBackward(device),
     prepareSparseUpdate(device),
   ]);
+  const errors = new KernelErrorLog();
   const gpuTable = (table: TfValueTable, what: string): ValueTable => ({
     ...table,
     shards: table.shards.map((shard, s) => gpuBufferOf(backend, shard, `${what}: value shard ${s}`)),
@@ -114,7 +123,7 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
         weights: weights.buffer,
       };
       try {
-        submitAfterTfjs(backend, 'memory-lookup', (encoder) => encodeMemoryLookup(device, encoder, lookupPipeline, shape, buffers));
+        submitAfterTfjs(backend, 'memory-lookup', (encoder) => encodeMemoryLookup(device, encoder, lookupPipeline, shape, buffers), errors);
       } catch (error) {
         tf.dispose([slotIds.tensor, scores.tensor, weights.tensor]);
         throw error;
@@ -129,7 +138,7 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       const out = allocateOutput<tf.Rank.R2>(backend, [numTokens, table.dim], 'float32');
       const buffers = { slotIds: gpuBufferOf(backend, slotIds, 'valueRead slotIds'), weights: gpuBufferOf(backend, weights, 'valueRead weights'), out: out.buffer };
       const gpu = gpuTable(table, 'valueRead');
-      submitAfterTfjs(backend, 'value-read', (encoder) => encodeValueRead(device, encoder, readPipeline, { numTokens, readsPerToken: heads * k }, gpu, buffers));
+      submitAfterTfjs(backend, 'value-read', (encoder) => encodeValueRead(device, encoder, readPipeline, { numTokens, readsPerToken: heads * k }, gpu, buffers), errors);
       return out.tensor;
     },
 
@@ -156,7 +165,7 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       };
       const gpu = withWeightGrads ? gpuTable(table, 'readBackward') : undefined;
       const shape = { numTokens, readsPerToken: heads * k, dim, numSlots: table.numSlots, numUnique: slots.length };
-      submitAfterTfjs(backend, 'read-backward', (encoder) => [...encodeReadBackward(device, encoder, backwardPipelines, shape, buffers, gpu), slotBuffer]);
+      submitAfterTfjs(backend, 'read-backward', (encoder) => [...encodeReadBackward(device, encoder, backwardPipelines, shape, buffers, gpu), slotBuffer], errors);
       return { rowGrads: rowGrads.tensor, dWeights: dWeights?.tensor };
     },
 
@@ -168,7 +177,7 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       const slotBuffer = createStorageBuffer(device, slots, 'sparse-update.slots');
       const grads = gpuBufferOf(backend, rowGrads, 'sparseUpdate rowGrads');
       const gpu = gpuTable(table, 'sparseUpdate');
-      submitAfterTfjs(backend, 'sparse-update', (encoder) => [...encodeSparseUpdate(device, encoder, updatePipeline, gpu, slots.length, { slots: slotBuffer, rowGrads: grads }, lr), slotBuffer]);
+      submitAfterTfjs(backend, 'sparse-update', (encoder) => [...encodeSparseUpdate(device, encoder, updatePipeline, gpu, slots.length, { slots: slotBuffer, rowGrads: grads }, lr), slotBuffer], errors);
       for (const shard of table.shards) markWritten(backend, shard);
     },
 
@@ -182,15 +191,22 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       // One write per run of consecutive slots (snapshots are sorted, so a fact's rows often come in runs).
       const order = Array.from(slots.keys()).sort((a, b) => slots[a] - slots[b]);
       const dim = table.dim;
-      for (let i = 0; i < order.length; ) {
-        let j = i + 1;
-        const shard = Math.floor(slots[order[i]] / table.rowsPerShard);
-        while (j < order.length && order[j] === order[j - 1] + 1 && slots[order[j]] === slots[order[j - 1]] + 1 && Math.floor(slots[order[j]] / table.rowsPerShard) === shard) j++;
-        const row = slots[order[i]] - shard * table.rowsPerShard;
-        const bytes = (j - i) * dim * 4;
-        backend.queue.writeBuffer(buffers[shard], row * dim * 4, rows.buffer as ArrayBuffer, rows.byteOffset + order[i] * dim * 4, bytes);
-        i = j;
-      }
+      errors.scoped(device, 'write-rows', () => {
+        if (takeKernelFault('write-rows')) {
+          const destroyed = device.createBuffer({ label: 'write-rows.injected-fault', size: 4, usage: GPUBufferUsage.COPY_DST });
+          destroyed.destroy();
+          backend.queue.writeBuffer(destroyed, 0, new Float32Array(1));
+        }
+        for (let i = 0; i < order.length; ) {
+          let j = i + 1;
+          const shard = Math.floor(slots[order[i]] / table.rowsPerShard);
+          while (j < order.length && order[j] === order[j - 1] + 1 && slots[order[j]] === slots[order[j - 1]] + 1 && Math.floor(slots[order[j]] / table.rowsPerShard) === shard) j++;
+          const row = slots[order[i]] - shard * table.rowsPerShard;
+          const bytes = (j - i) * dim * 4;
+          backend.queue.writeBuffer(buffers[shard], row * dim * 4, rows.buffer as ArrayBuffer, rows.byteOffset + order[i] * dim * 4, bytes);
+          i = j;
+        }
+      });
       for (const shard of table.shards) markWritten(backend, shard);
     },
 
@@ -201,8 +217,12 @@ export async function createTfMemoryKernels(): Promise<TfMemoryKernels | null> {
       submitAfterTfjs(backend, 'owned-copy', (encoder) => {
         encoder.copyBufferToBuffer(source, 0, copy.buffer, 0, tensor.size * 4);
         return [];
-      });
+      }, errors);
       return copy.tensor;
+    },
+
+    checkErrors() {
+      return errors.check();
     },
   };
 }

@@ -21,6 +21,7 @@ import { sparseRowGradient } from '../model/memory-layer';
 // Type only: the kernels module imports WGSL with ?raw, which plain Node scripts (tsx) cannot load.
 import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf';
 import { tfidfTopT } from '../kernels/select-top-t';
+import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
@@ -153,7 +154,8 @@ export class SparseMemoryLearner implements Learner {
         for (const s of outcome.readSlots) streamSlots.add(s);
       }
     } catch (error) {
-      if (error instanceof NonFiniteStepError) this.restore(snapshotOf(before, Dv));
+      // A kernel the GPU rejected (KernelError) is rolled back like a non-finite step: rows written so far go back.
+      if (error instanceof NonFiniteStepError || error instanceof KernelError) this.restore(snapshotOf(before, Dv));
       throw error;
     }
     if (this.streamDf) {
@@ -286,6 +288,7 @@ export class SparseMemoryLearner implements Learner {
     const held: tf.Tensor[] = [value, grad, ids!, weights!, ...(predicted ? [predicted] : [])];
     try {
       const [lossData, hostIds, hostPredicted] = await Promise.all([value.data(), ids!.data(), predicted?.data()]);
+      await kernels.checkErrors(); // the forward's lookup and read (KernelError: teach() rolls the fact back)
       const loss = lossData[0];
       if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
       if (hostPredicted && answersEveryWording(batch, hostPredicted as Int32Array)) return skippedStep(loss);
@@ -299,6 +302,7 @@ export class SparseMemoryLearner implements Learner {
       const oldRows = tf.gather(model.values!, indices); // [t, Dv], recorded before the update below
       held.push(indices, oldRows);
       const [g, old] = (await Promise.all([rowGrads.data(), oldRows.data()])) as [Float32Array, Float32Array];
+      await kernels.checkErrors(); // readBackward (and ownTable's copy), before anything is written
       for (let i = 0; i < g.length; i++) {
         if (!Number.isFinite(g[i])) throw new NonFiniteStepError('a non-finite gradient');
       }
@@ -319,6 +323,7 @@ export class SparseMemoryLearner implements Learner {
         }
         kernels.sparseUpdate(table, slots, rowGrads, this.settings.lr);
       }
+      await kernels.checkErrors(); // the write itself
       return { loss, slots, scores, reads, readSlots: reads.slots };
     } finally {
       tf.dispose(held);
