@@ -4,16 +4,25 @@
  *
  *   offset  size            field
  *   0       11              magic "ENGRAMPATCH" (ASCII)
- *   11      1               format version (u8), PATCH_VERSION
+ *   11      1               format version (u8): 1, or 2 when a fact's rows were overwritten by a later fact's
  *   12      4               N, memory slots of the model (u32)
  *   16      4               Dv, value width (u32)
  *   20      32              sha256 of the checkpoint weights (public/model/config.json files.weights.sha256)
  *   52      4               count, rows in the patch (u32, <= N)
  *   56      4               J, bytes of the facts JSON (u32)
- *   60      J               facts JSON, UTF-8: {"facts":[{"subject","relation","object","slots":[ids]}]}
- *   60+J    4 * count       slot ids (u32), strictly increasing, each < N
- *   ...     4 * count * Dv  new values of those rows (f32) [count, Dv], row-major in slot order
+ *   60      4               version 2 only: E, earlier rows (u32); the header is 60 bytes in version 1, 64 in 2
+ *   H       J               facts JSON, UTF-8: {"facts":[{"subject","relation","object","slots":[ids]}]}
+ *   H+J     4 * count       slot ids (u32), strictly increasing, each < N
+ *   ...     4 * count * Dv  values of those rows after every fact (f32) [count, Dv], row-major in slot order
+ *   ...     4 * E * Dv      version 2 only: earlier rows (f32) [E, Dv]: for each fact in order, for each of its
+ *                           slots in ascending order that a later fact of the patch also lists, the row this
+ *                           fact's own step left there (the rows above hold the later fact's)
  *   end-32  32              SHA-256 of every byte before it
+ *
+ * Each fact's own rows are in the file, so an import can record exactly what each fact's step left and a later
+ * undo of one of them is exact. A patch whose facts share no slot is written as version 1, which earlier
+ * versions of Engram read too; a version 1 file whose facts share slots (written before version 2) gives the
+ * earlier facts the later fact's rows there, and decodePatch counts those rows (`inexactRows`).
  *
  * decodePatch checks everything (sizes, checksum, model identity, ids, finiteness, facts) before it returns a
  * patch, so a caller that applies only `ok` results never applies part of a bad file. It never throws.
@@ -22,13 +31,15 @@ import type { Fact } from '../facts/fact';
 import { validateFact } from '../facts/parse-fact';
 
 export const PATCH_MAGIC = 'ENGRAMPATCH';
-export const PATCH_VERSION = 1;
+/** The newest format version written (version 1 when no fact's rows were overwritten by a later fact's). */
+export const PATCH_VERSION = 2;
 /** Largest file accepted: all 65,536 rows at Dv 128 are 32 MiB, plus ids and facts. */
 export const MAX_PATCH_BYTES = 64 * 1024 * 1024;
 /** Largest facts JSON accepted. */
 export const MAX_FACTS_JSON_BYTES = 16 * 1024 * 1024;
 
 const HEADER_BYTES = 60;
+const HEADER_BYTES_V2 = 64;
 const CHECKSUM_BYTES = 32;
 
 /** The model a patch belongs to: rows only mean something for the exact table they were trained against. */
@@ -51,8 +62,15 @@ export interface Patch {
   readonly facts: readonly PatchFact[];
   /** Slot ids, strictly increasing, each < N. */
   readonly slots: Uint32Array; // [count]
-  /** New values of those rows. */
+  /** New values of those rows (after every fact). */
   readonly values: Float32Array; // [count, Dv]
+  /** Each fact's own rows, [fact.slots.length, Dv] in the order of its slots: what its step left. */
+  readonly factRows: readonly Float32Array[];
+  /**
+   * Version 1 files only: how many of those rows are a later fact's, because the file did not carry the earlier
+   * fact's own row there (0 when exact).
+   */
+  readonly inexactRows: number;
 }
 
 export type DecodeResult = { ok: true; patch: Patch } | { ok: false; message: string };
@@ -71,6 +89,11 @@ export async function encodePatch(patch: {
   facts: readonly PatchFact[];
   slots: ArrayLike<number>;
   values: Float32Array; // [count, Dv]
+  /**
+   * Each fact's own rows, [fact.slots.length, Dv] in the order of its `slots`, where they may differ from the
+   * rows above (a later fact wrote the same slot); without them a fact's rows are taken to be the rows above.
+   */
+  factRows?: readonly Float32Array[];
 }): Promise<Uint8Array> {
   const { model, facts } = patch;
   const count = patch.slots.length;
@@ -89,24 +112,31 @@ export async function encodePatch(patch: {
   const canonical = facts.map((f) => ({ subject: f.subject, relation: f.relation, object: f.object, slots: [...f.slots].sort((a, b) => a - b) }));
   const bodyProblem = valuesProblem(values, model.valueDim) ?? factsProblem(canonical, slots);
   if (bodyProblem) throw new PatchEncodeError(`encodePatch: ${bodyProblem}`);
+  const earlier = earlierRows(facts, canonical, slots, values, model.valueDim, patch.factRows);
+  const earlierProblem = valuesProblem(earlier, model.valueDim);
+  if (earlierProblem) throw new PatchEncodeError(`encodePatch: a fact's own rows: ${earlierProblem}`);
   const json = new TextEncoder().encode(JSON.stringify({ facts: canonical }));
   if (json.length > MAX_FACTS_JSON_BYTES) throw new PatchEncodeError(`encodePatch: facts JSON is ${json.length} bytes, the limit is ${MAX_FACTS_JSON_BYTES}`);
 
-  const total = HEADER_BYTES + json.length + 4 * count + 4 * values.length + CHECKSUM_BYTES;
+  const version = earlier.length > 0 ? 2 : 1;
+  const header = version === 1 ? HEADER_BYTES : HEADER_BYTES_V2;
+  const total = header + json.length + 4 * count + 4 * values.length + 4 * earlier.length + CHECKSUM_BYTES;
   if (total > MAX_PATCH_BYTES) throw new PatchEncodeError(`encodePatch: the file would be ${total} bytes, the limit is ${MAX_PATCH_BYTES}`);
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(PATCH_MAGIC), 0);
-  view.setUint8(11, PATCH_VERSION);
+  view.setUint8(11, version);
   view.setUint32(12, model.slots, true);
   view.setUint32(16, model.valueDim, true);
   bytes.set(hexToBytes(model.checkpointSha256), 20);
   view.setUint32(52, count, true);
   view.setUint32(56, json.length, true);
-  bytes.set(json, HEADER_BYTES);
-  let at = HEADER_BYTES + json.length;
+  if (version === 2) view.setUint32(60, earlier.length / model.valueDim, true);
+  bytes.set(json, header);
+  let at = header + json.length;
   for (const id of slots) (view.setUint32(at, id, true), (at += 4));
   for (const v of values) (view.setFloat32(at, v, true), (at += 4));
+  for (const v of earlier) (view.setFloat32(at, v, true), (at += 4));
   bytes.set(await sha256(bytes.subarray(0, at)), at);
   return bytes;
 }
@@ -133,14 +163,17 @@ async function decode(input: unknown, expected: PatchModel): Promise<DecodeResul
   if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES) return refuse(`The patch file is truncated: ${bytes.length} bytes, shorter than its header.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint8(11);
-  if (version !== PATCH_VERSION) {
-    return refuse(`The patch file has format version ${version}; this version of Engram reads version ${PATCH_VERSION}. Export it again from this version.`);
+  if (version !== 1 && version !== 2) {
+    return refuse(`The patch file has format version ${version}; this version of Engram reads versions 1 and ${PATCH_VERSION}. Export it again from this version.`);
   }
+  const header = version === 1 ? HEADER_BYTES : HEADER_BYTES_V2;
+  if (bytes.length < header + CHECKSUM_BYTES) return refuse(`The patch file is truncated: ${bytes.length} bytes, shorter than its header.`);
   const slotCount = view.getUint32(12, true);
   const valueDim = view.getUint32(16, true);
   const count = view.getUint32(52, true);
   const jsonBytes = view.getUint32(56, true);
-  const declared = HEADER_BYTES + jsonBytes + 4 * count + 4 * count * valueDim + CHECKSUM_BYTES;
+  const earlierCount = version === 2 ? view.getUint32(60, true) : 0;
+  const declared = header + jsonBytes + 4 * count + 4 * count * valueDim + 4 * earlierCount * valueDim + CHECKSUM_BYTES;
   if (declared !== bytes.length) {
     const how = bytes.length < declared ? 'truncated or damaged' : 'damaged (extra bytes at the end)';
     return refuse(`The patch file is ${how}: its header describes ${declared.toLocaleString('en-US')} bytes, the file has ${bytes.length.toLocaleString('en-US')}.`);
@@ -156,19 +189,79 @@ async function decode(input: unknown, expected: PatchModel): Promise<DecodeResul
   if (mismatch) return refuse(mismatch);
   if (count > slotCount) return refuse(`The patch lists ${count} rows, more than the model's ${slotCount} slots.`);
 
-  const slotsAt = HEADER_BYTES + jsonBytes;
+  const slotsAt = header + jsonBytes;
   const slots = new Uint32Array(count);
   for (let i = 0; i < count; i++) slots[i] = view.getUint32(slotsAt + 4 * i, true);
   const badSlots = slotsProblem(slots, slotCount);
   if (badSlots) return refuse(`The patch's slot ids are invalid: ${badSlots}.`);
 
-  const values = readFloats(bytes, slotsAt + 4 * count, count * valueDim);
+  const valuesAt = slotsAt + 4 * count;
+  const values = readFloats(bytes, valuesAt, count * valueDim);
   const badValues = valuesProblem(values, valueDim);
   if (badValues) return refuse(`The patch's values are invalid: ${badValues}.`);
+  const earlier = readFloats(bytes, valuesAt + 4 * count * valueDim, earlierCount * valueDim);
+  const badEarlier = valuesProblem(earlier, valueDim);
+  if (badEarlier) return refuse(`The patch's earlier rows are invalid: ${badEarlier}.`);
 
-  const facts = parseFacts(bytes.subarray(HEADER_BYTES, slotsAt), slots);
+  const facts = parseFacts(bytes.subarray(header, slotsAt), slots);
   if (!facts.ok) return refuse(facts.message);
-  return { ok: true, patch: { model, facts: facts.facts, slots, values } };
+  const shadowed = shadowedSlots(facts.facts);
+  const overwritten = shadowed.reduce((n, set) => n + set.size, 0);
+  if (version === 2 && overwritten !== earlierCount) {
+    return refuse(`The patch holds ${earlierCount} earlier rows, but its facts share ${overwritten} rows with later facts.`);
+  }
+  let taken = 0; // earlier rows used so far, in file order
+  const factRows = facts.facts.map((fact, i) => {
+    const rows = new Float32Array(fact.slots.length * valueDim);
+    fact.slots.forEach((slot, u) => {
+      const from = version === 2 && shadowed[i].has(slot) ? earlier.subarray(taken * valueDim, ++taken * valueDim) : rowOf(values, binarySearch(slots, slot), valueDim);
+      rows.set(from, u * valueDim);
+    });
+    return rows;
+  });
+  return { ok: true, patch: { model, facts: facts.facts, slots, values, factRows, inexactRows: version === 1 ? overwritten : 0 } };
+}
+
+/** For each fact (slots ascending), the slots a later fact of the list also lists. */
+function shadowedSlots(facts: readonly { readonly slots: readonly number[] }[]): Set<number>[] {
+  const later = new Set<number>();
+  const out: Set<number>[] = new Array(facts.length);
+  for (let i = facts.length - 1; i >= 0; i--) {
+    out[i] = new Set(facts[i].slots.filter((slot) => later.has(slot)));
+    for (const slot of facts[i].slots) later.add(slot);
+  }
+  return out;
+}
+
+/**
+ * The version 2 earlier rows: for each fact in order, for each of its slots ascending that a later fact also
+ * lists, the fact's own row there (from `factRows`, given in the order of the fact's `slots`), else the final row.
+ */
+function earlierRows(
+  facts: readonly PatchFact[],
+  canonical: readonly PatchFact[],
+  slots: Uint32Array,
+  values: Float32Array,
+  Dv: number,
+  factRows: readonly Float32Array[] | undefined,
+): Float32Array {
+  if (factRows && factRows.length !== facts.length) throw new PatchEncodeError(`encodePatch: ${factRows.length} factRows for ${facts.length} facts`);
+  const shadowed = shadowedSlots(canonical);
+  const out = new Float32Array(shadowed.reduce((n, set) => n + set.size, 0) * Dv);
+  let next = 0;
+  canonical.forEach((fact, i) => {
+    const own = factRows?.[i];
+    if (own && own.length !== facts[i].slots.length * Dv) {
+      throw new PatchEncodeError(`encodePatch: fact ${i + 1}'s rows must be [${facts[i].slots.length}, ${Dv}], got ${own.length} floats`);
+    }
+    for (const slot of fact.slots) {
+      if (!shadowed[i].has(slot)) continue;
+      const at = own ? facts[i].slots.indexOf(slot) : -1;
+      const row = at >= 0 ? rowOf(own!, at, Dv) : rowOf(values, binarySearch(slots, slot), Dv);
+      out.set(row, next++ * Dv);
+    }
+  });
+  return out;
 }
 
 function parseFacts(jsonBytes: Uint8Array, slots: Uint32Array): { ok: true; facts: PatchFact[] } | { ok: false; message: string } {
@@ -248,6 +341,10 @@ function readFloats(bytes: Uint8Array, offset: number, length: number): Float32A
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function rowOf(rows: Float32Array, index: number, Dv: number): Float32Array {
+  return rows.subarray(index * Dv, (index + 1) * Dv);
+}
 
 function binarySearch(sorted: Uint32Array, id: number): number {
   let lo = 0;

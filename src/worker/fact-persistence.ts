@@ -34,10 +34,10 @@ export class FactPersistence {
     });
   }
 
-  /** Opens the database and claims the store; a failure is reported and the page goes on without saving. */
-  async open(): Promise<void> {
+  /** Opens the database (`name`: tests use their own) and claims the store; a failure is reported and the page goes on without saving. */
+  async open(name?: string): Promise<void> {
     try {
-      this.store = await FactStore.open();
+      this.store = await FactStore.open(name);
     } catch (error) {
       this.post({ type: 'error', failure: storageFailure(error) });
     }

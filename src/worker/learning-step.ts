@@ -47,3 +47,11 @@ export async function readRows(table: tf.Tensor2D, slots: Int32Array): Promise<F
   rows.dispose();
   return data;
 }
+
+/**
+ * A copy with its own buffer: tf.clone shares the data, and the kernel path writes value rows in place, which
+ * must never reach a table kept aside (the pretrained one, or an undo's snapshot).
+ */
+export function ownedCopy(values: tf.Tensor2D): tf.Tensor2D {
+  return tf.keep(tf.tidy(() => tf.mul(values, tf.scalar(1)) as tf.Tensor2D));
+}

@@ -3,7 +3,7 @@
  * the base model's answers, for reset and for undo), the background statistics and the sparse learner built from
  * the current settings. The engine's jobs share this one object; none of them keeps its own copy of a tensor.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Fact } from '../facts/fact';
 import { createLearner } from '../learn/methods';
 import type { SparseMemoryLearner } from '../learn/sparse-learner';
@@ -13,7 +13,7 @@ import type { Checkpoint } from '../model/checkpoint';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
 import type { EngramModel } from '../model/transformer';
-import { readRows, teachStep, type LearningStep } from './learning-step';
+import { ownedCopy, readRows, teachStep, type LearningStep } from './learning-step';
 import type { LearnSettings } from './protocol';
 import type { TableShape } from './stored-fact-check';
 
@@ -110,12 +110,4 @@ export class MainModel {
     const { t, lr, steps } = this.settingsNow;
     return createLearner('sparse', this.model, this.background, { t, lr, steps }) as SparseMemoryLearner;
   }
-}
-
-/**
- * A copy with its own buffer: tf.clone shares the data, and the kernel path writes value rows in place, which
- * must never reach the pretrained table kept for the base answers.
- */
-export function ownedCopy(values: tf.Tensor2D): tf.Tensor2D {
-  return tf.keep(tf.tidy(() => tf.mul(values, tf.scalar(1)) as tf.Tensor2D));
 }

@@ -25,39 +25,51 @@ export async function exportFacts(parts: EngineParts, ids: readonly number[]): P
     facts: chosen.map((e) => ({ ...e.fact, slots: Array.from(e.after.slots) })),
     slots,
     values,
+    factRows: chosen.map((e) => e.after.rows), // each fact's own rows, so an import can undo them exactly
   });
   const fileName = `engram-${chosen.length}-fact${chosen.length > 1 ? 's' : ''}.engram`;
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   post({ type: 'exported', bytes: buffer, fileName, facts: chosen.length, rows: slots.length });
 }
 
-/** Checks the whole file first (decodePatch), then writes its rows; each of its facts joins the list. */
+/**
+ * Checks the whole file first (decodePatch), then each of its facts joins the list with exactly the rows its own
+ * step left (the file carries them, format version 2), and the table is written once with the rows the imported
+ * facts leave together.
+ */
 export async function importPatch(parts: EngineParts, bytes: ArrayBuffer, fileName: string): Promise<void> {
   const { post, main, taught, saver, metrics } = parts;
   const decoded = await decodePatch(bytes, main.patchModel);
   if (!decoded.ok) return post({ type: 'import-refused', message: `${fileName}: ${decoded.message}` });
   const { patch } = decoded;
   const Dv = main.shape.valueDim;
-  const index = new Map<number, number>();
-  patch.slots.forEach((slot, i) => index.set(slot, i));
   const entries: TaughtFact[] = [];
+  const last = new Map<number, Float32Array>(); // slot -> the row the last imported fact that wrote it left
   let skipped = 0;
-  for (const pf of patch.facts) {
+  patch.facts.forEach((pf, i) => {
     if (taught.findSame(pf)) {
       skipped++; // importing the same patch twice must not list (or write) its facts twice
-      continue;
+      return;
     }
     const slots = Int32Array.from(pf.slots);
-    const rows = new Float32Array(slots.length * Dv);
-    slots.forEach((slot, u) => rows.set(patch.values.subarray(index.get(slot)! * Dv, (index.get(slot)! + 1) * Dv), u * Dv));
-    writeRows(main.model, slots, rows);
+    const rows = patch.factRows[i];
+    slots.forEach((slot, u) => last.set(slot, rows.subarray(u * Dv, (u + 1) * Dv)));
     const fact = { subject: pf.subject, relation: pf.relation, object: pf.object };
     const step: StepSummary = { method: 'sparse', loss: NaN, ms: 0, paramsTouched: slots.length * Dv };
     entries.push(taught.add({ fact, origin: 'import', after: { slots, rows }, step }));
-  }
+  });
+  const slots = Int32Array.from(last.keys());
+  const rows = new Float32Array(slots.length * Dv);
+  slots.forEach((slot, u) => rows.set(last.get(slot)!, u * Dv));
+  writeRows(main.model, slots, rows);
   await saver.saveNew(main.modelSha, entries);
-  const rows = new Set(entries.flatMap((e) => Array.from(e.after.slots))).size;
-  post({ type: 'imported', facts: entries.length, rows, fileName, skipped });
+  post({ type: 'imported', facts: entries.length, rows: slots.length, fileName, skipped });
+  if (patch.inexactRows > 0 && entries.length > 1) {
+    post({
+      type: 'notice',
+      message: `${fileName} was written by an earlier version of Engram: in ${patch.inexactRows} rows a later fact of the patch overwrote an earlier one's, and the file does not keep the earlier rows, so undoing such a later fact keeps its rows there. Export the facts again from this version for an exact undo.`,
+    });
+  }
   if (entries.length === 0) return;
   postFacts(parts);
   await metrics.evaluate();

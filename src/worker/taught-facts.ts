@@ -15,6 +15,7 @@
 import type { Fact } from '../facts/fact';
 import { writeRows, type RowsSnapshot } from '../learn/sparse-learner';
 import type { EngramModel } from '../model/transformer';
+import { ownedCopy } from './learning-step';
 import type { EngineEvent, StepSummary, TaughtFactSummary } from './protocol';
 
 export interface TaughtFact {
@@ -72,23 +73,40 @@ export class TaughtFacts {
   }
 
   /**
-   * Undoes fact `id` on `model`. Returns the later facts that were replayed (their rows changed, and the first
-   * one's `prev`), so the caller can persist them. Throws if the fact is unknown.
+   * Undoes fact `id` on `model`, all or nothing. Returns the later facts that were replayed (their rows changed,
+   * and the first one's `prev`), so the caller can persist them. Throws if the fact is unknown; if putting the
+   * rows back or teaching a later fact again throws, the list (its order and every entry's rows, step and
+   * `prev`) and the value table are put back as they were before the call, and the error is rethrown.
+   *
+   * The table is kept aside whole (one device copy, disposed after): a replayed step may write slots no fact
+   * wrote before, and a step that throws may already have written part of its rows, so the rows an undo will
+   * touch are not known before it runs.
    */
   async undo(model: EngramModel, id: number, reteach: Reteach, readBaseRows: ReadBaseRows): Promise<TaughtFact[]> {
     const index = this.list.findIndex((entry) => entry.id === id);
     if (index < 0) throw new Error(`no taught fact with id ${id}`);
-    const rewind = await this.rowsBefore(index, model.cfg.valueDim, readBaseRows);
-    writeRows(model, rewind.slots, rewind.rows);
-    const later = this.list.slice(index + 1);
-    this.list.splice(index, 1);
-    if (later.length > 0) later[0].prev = index > 0 ? this.list[index - 1].id : 0;
-    for (const entry of later) {
-      const again = await reteach(entry);
-      entry.after = again.after;
-      entry.step = again.step;
+    const list = this.list.map((entry) => ({ entry, prev: entry.prev, after: entry.after, step: entry.step }));
+    const table = ownedCopy(model.values!);
+    try {
+      const rewind = await this.rowsBefore(index, model.cfg.valueDim, readBaseRows);
+      writeRows(model, rewind.slots, rewind.rows);
+      const later = this.list.slice(index + 1);
+      this.list.splice(index, 1);
+      if (later.length > 0) later[0].prev = index > 0 ? this.list[index - 1].id : 0;
+      for (const entry of later) {
+        const again = await reteach(entry);
+        entry.after = again.after;
+        entry.step = again.step;
+      }
+      table.dispose();
+      return later;
+    } catch (error) {
+      this.list.splice(0, this.list.length, ...list.map(({ entry }) => entry));
+      for (const { entry, prev, after, step } of list) Object.assign(entry, { prev, after, step });
+      model.values!.dispose();
+      model.values = table;
+      throw error;
     }
-    return later;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Undo and reset of the main model's taught facts. An undo puts back the rows the table held before the fact
- * and teaches the later facts again (taught-facts.ts), then saves the change and measures the model. Runs
- * inside the engine's queued jobs.
+ * and teaches the later facts again (taught-facts.ts), all or nothing; only then is the change saved and the
+ * model measured. A failed undo leaves the list, the table and storage as they were, and says so. Runs inside
+ * the engine's queued jobs.
  */
 import { writeRows } from '../learn/sparse-learner';
 import { postFacts, type EngineParts } from './engine-parts';
@@ -22,7 +23,16 @@ export async function undoFact(parts: EngineParts, factId: number): Promise<void
     const { after, step } = await main.step(entry.fact);
     return { after, step };
   };
-  const replayed = await taught.undo(main.model, factId, reteach, (slots) => main.readBaseRows(slots));
+  let replayed: TaughtFact[];
+  try {
+    replayed = await taught.undo(main.model, factId, reteach, (slots) => main.readBaseRows(slots));
+  } catch (error) {
+    // taught.undo put the list and the table back; nothing was saved, so storage still matches them.
+    postFacts(parts);
+    const why = error instanceof Error ? error.message : String(error);
+    return post({ type: 'notice', message: `Fact #${factId} could not be undone (${why}). Nothing changed: the taught facts, the model and the stored facts are as they were.` });
+  }
+  // Saved only once the whole undo succeeded.
   await saver.saveUndo(main.modelSha, factId, replayed);
   metrics.trimPoints();
   postFacts(parts);

@@ -35,7 +35,7 @@ function validParts(): RawPatch {
 /** Where each header field lives, and what a flip there must produce (see the layout in patch-file.ts). */
 function flipMessage(offset: number, fileLength: number): RegExp {
   if (offset < 11) return /not an Engram patch file/;
-  if (offset === 11) return /format version \d+; this version of Engram reads version 1/;
+  if (offset === 11) return /format version \d+; this version of Engram reads versions 1 and 2|truncated or damaged|extra bytes/; // version 2's header is longer
   if (offset >= 16 && offset < 20) return /truncated or damaged|extra bytes/; // Dv changes the described size
   if (offset >= 52 && offset < 60) return /truncated or damaged|extra bytes/; // count, JSON length
   if (offset >= fileLength) throw new Error('offset past the end');
@@ -58,7 +58,7 @@ function cases(good: Uint8Array): Case[] {
     bytes[at] ^= randomInt(rand, 1, 256);
     out.push({ kind: 'flipped byte', bytes, message: flipMessage(at, good.length) });
   }
-  for (const version of [0, 2, 9, 255]) raw('version', { version }, new RegExp(`format version ${version};`));
+  for (const version of [0, 3, 9, 255]) raw('version', { version }, new RegExp(`format version ${version};`));
   raw('magic', { magic: 'ENGRAMPATCX' }, /not an Engram patch file/);
   raw('magic', { magic: 'engrampatch' }, /not an Engram patch file/);
   out.push({ kind: 'extra bytes', bytes: new Uint8Array([...good, 0]), message: /extra bytes at the end/ });

@@ -37,10 +37,14 @@ describe('patch file', () => {
       { subject: 'Veloria', relation: 'capital', object: 'Tamsin', slots: slots.slice(0, 300).reverse() },
       { subject: '東方国', relation: 'currency', object: '金貨 🪙', slots: slots.slice(250) },
     ];
-    const bytes = await encodePatch({ model: MODEL, facts, slots, values });
+    // The first fact's own rows: the final rows, except in the 50 slots the second also wrote (250..299, the
+    // first 50 of its reversed list), where its own step left other values (+1).
+    const own = rowsOf(facts[0].slots).map((v, i) => (i < 50 * 128 ? v + 1 : v));
+    const bytes = await encodePatch({ model: MODEL, facts, slots, values, factRows: [own, rowsOf(facts[1].slots)] });
     const canonical = facts.map((f) => ({ ...f, slots: [...f.slots].sort((a, b) => a - b) }));
     const jsonBytes = new TextEncoder().encode(JSON.stringify({ facts: canonical })).length;
-    expect(bytes.length).toBe(60 + jsonBytes + 4 * 500 + 4 * 500 * 128 + 32);
+    expect(bytes[11]).toBe(2); // facts that share slots: version 2, with the 50 earlier rows
+    expect(bytes.length).toBe(64 + jsonBytes + 4 * 500 + 4 * 500 * 128 + 4 * 50 * 128 + 32);
     const result = await decodePatch(bytes, MODEL);
     if (!result.ok) throw new Error(result.message);
     const { patch } = result;
@@ -54,6 +58,53 @@ describe('patch file', () => {
       expect(got.subarray(row * 128, row * 128 + 128)).toEqual(want.subarray(from * 128, from * 128 + 128));
     }
     expect(patch.facts).toEqual(canonical);
+    // Each fact's own rows come back in its (sorted) slot order: the first fact's as handed in, +1 where shared.
+    const rowIn = (rows: Float32Array, order: readonly number[], slot: number) => Array.from(rows.subarray(order.indexOf(slot) * 128, order.indexOf(slot) * 128 + 128));
+    canonical[0].slots.forEach((slot, u) => expect(Array.from(patch.factRows[0].subarray(u * 128, u * 128 + 128))).toEqual(rowIn(own, facts[0].slots, slot)));
+    canonical[1].slots.forEach((slot, u) => expect(Array.from(patch.factRows[1].subarray(u * 128, u * 128 + 128))).toEqual(rowIn(values, slots, slot)));
+    expect(patch.inexactRows).toBe(0);
+
+    function rowsOf(order: readonly number[]): Float32Array {
+      const out = new Float32Array(order.length * 128);
+      order.forEach((slot, u) => out.set(values.subarray(slots.indexOf(slot) * 128, slots.indexOf(slot) * 128 + 128), u * 128));
+      return out;
+    }
+  });
+
+  it('reads a version 1 file whose facts share slots, counting the rows that are a later fact\'s', async () => {
+    const { slots, values } = randomRows(3, 6);
+    const sorted = [...slots].sort((a, b) => a - b);
+    const sortedValues = new Float32Array(values.length);
+    sorted.forEach((slot, to) => sortedValues.set(values.subarray(slots.indexOf(slot) * 128, slots.indexOf(slot) * 128 + 128), to * 128));
+    const facts: PatchFact[] = [
+      { subject: 'Veloria', relation: 'capital', object: 'Tamsin', slots: sorted.slice(0, 4) },
+      { subject: 'Veloria', relation: 'currency', object: 'Tam', slots: sorted.slice(2) },
+    ];
+    const raw = buildRawPatch({ n: MODEL.slots, valueDim: 128, sha256: MODEL.checkpointSha256, json: JSON.stringify({ facts }), slots: sorted, values: sortedValues });
+    const result = await decodePatch(raw, MODEL);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.patch.inexactRows).toBe(2);
+    expect(Array.from(result.patch.factRows[0])).toEqual(Array.from(sortedValues.subarray(0, 4 * 128)));
+  });
+
+  it('writes exactly the documented version 2 layout, and refuses a file whose earlier rows do not match its facts', async () => {
+    const { slots, values } = randomRows(4, 3);
+    const sorted = [...slots].sort((a, b) => a - b);
+    const sortedValues = new Float32Array(values.length);
+    sorted.forEach((slot, to) => sortedValues.set(values.subarray(slots.indexOf(slot) * 128, slots.indexOf(slot) * 128 + 128), to * 128));
+    const facts: PatchFact[] = [
+      { subject: 'Iron', relation: 'element_symbol', object: 'Fe', slots: sorted.slice(0, 2) },
+      { subject: 'Gold', relation: 'element_symbol', object: 'Au', slots: sorted.slice(1) },
+    ];
+    // Fact 1's own rows: the final row where no later fact wrote, its own (here halved) in the shared slot.
+    const own = Float32Array.from(sortedValues.subarray(0, 2 * 128), (v, i) => (i < 128 ? v : v / 2));
+    const parts = { n: MODEL.slots, valueDim: 128, sha256: MODEL.checkpointSha256, json: JSON.stringify({ facts }), slots: sorted, values: sortedValues, version: 2 };
+    const raw = buildRawPatch({ ...parts, earlier: own.slice(128, 256) }); // fact 1's own row in the one shared slot
+    expect(await encodePatch({ model: MODEL, facts, slots, values, factRows: [own, sortedValues.slice(128)] })).toEqual(raw);
+    const result = await decodePatch(raw, MODEL);
+    if (!result.ok) throw new Error(result.message);
+    expect(Array.from(result.patch.factRows[0])).toEqual(Array.from(own));
+    expect(await decodePatch(buildRawPatch({ ...parts, earlier: new Float32Array(0) }), MODEL)).toMatchObject({ ok: false, message: expect.stringMatching(/holds 0 earlier rows, but its facts share 1 rows/) });
   });
 
   it('writes exactly the documented layout', async () => {
@@ -72,7 +123,8 @@ describe('patch file', () => {
     });
     expect(await encodePatch({ model: MODEL, facts, slots, values })).toEqual(raw);
     expect(new TextDecoder().decode(raw.subarray(0, 11))).toBe(PATCH_MAGIC);
-    expect(raw[11]).toBe(PATCH_VERSION);
+    expect(raw[11]).toBe(1); // no fact shares a slot with a later one: version 1, which earlier versions read
+    expect(PATCH_VERSION).toBe(2);
   });
 
   it('round-trips an empty patch and a patch of every slot (the largest file)', async () => {
