@@ -11,23 +11,12 @@ import { SparseMemoryLearner, type SparseSettings } from './sparse-learner';
 import { FullFinetuneLearner } from './full-finetune-learner';
 import { LoraLearner } from './lora-learner';
 import type { BackgroundStats } from './tfidf';
+import { METHOD_DEFAULTS, type MethodSettings } from './method-defaults';
+
+export type { MethodSettings } from './method-defaults';
 
 export const METHOD_IDS = ['sparse', 'sparse-tf', 'sparse-all', 'sparse-stream', 'sparse-adamw', 'full', 'lora'] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
-
-/** Every setting any method takes; each method reads the ones it knows. */
-export interface MethodSettings {
-  t?: number;
-  lr?: number;
-  steps?: number;
-  /** Sparse methods: more steps, up to this many, while a wording of the batch is not yet answered. */
-  maxSteps?: number;
-  /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
-  writtenPenalty?: number;
-  rank?: number;
-  alpha?: number;
-  weightDecay?: number;
-}
 
 export interface MethodSpec {
   readonly id: MethodId;
@@ -66,23 +55,23 @@ function sparse(id: MethodId, description: string, extra: Partial<SparseSettings
 
 const registry = new Map<MethodId, MethodSpec>();
 for (const spec of [
-  sparse('sparse', 'sparse memory finetuning: TF-IDF top-t value rows, SGD', {}, { t: 500, lr: 5, steps: 2 }),
-  sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, { t: 500, lr: 5, steps: 2 }),
-  sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, { t: 500, lr: 5, steps: 2 }),
-  sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, { t: 500, lr: 5, steps: 2 }),
-  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 }),
+  sparse('sparse', 'sparse memory finetuning: TF-IDF top-t value rows, SGD', {}, METHOD_DEFAULTS['sparse']),
+  sparse('sparse-tf', 'ablation: rank slots by TF only (no background)', { ranking: 'tf' }, METHOD_DEFAULTS['sparse-tf']),
+  sparse('sparse-all', 'ablation: every accessed value row', { ranking: 'all' }, METHOD_DEFAULTS['sparse-all']),
+  sparse('sparse-stream', 'ablation: background df from the teaching stream itself', { background: 'stream' }, METHOD_DEFAULTS['sparse-stream']),
+  sparse('sparse-adamw', 'ablation: AdamW (wd 0.1) instead of SGD on the top-t rows', { optimizer: 'adamw' }, METHOD_DEFAULTS['sparse-adamw']),
   {
     id: 'full',
     family: 'full',
     description: 'full finetuning: AdamW (wd 0.1) on every parameter',
-    defaults: { lr: 1e-3, steps: 2, weightDecay: 0.1 },
+    defaults: METHOD_DEFAULTS.full,
     create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, weightDecay: s.weightDecay }),
   },
   {
     id: 'lora',
     family: 'lora',
     description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
-    defaults: { lr: 1e-2, steps: 2, rank: 8, alpha: 16, weightDecay: 0.1 },
+    defaults: METHOD_DEFAULTS.lora,
     create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay }),
   },
 ] satisfies MethodSpec[]) {

@@ -52,8 +52,9 @@ export class RaceRunner {
       const lora = make();
       this.runners = [
         { method: 'sparse', model: sparse, learner: createLearner('sparse', sparse, this.deps.background, { t: settings.t, lr: settings.lr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
-        { method: 'full', model: full, learner: createLearner('full', full, null, { lr: settings.fullLr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
-        { method: 'lora', model: lora, learner: createLearner('lora', lora, null, { lr: settings.loraLr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
+        // The baselines keep their own registry steps per fact (matched learning: src/learn/methods.ts), not sparse's.
+        { method: 'full', model: full, learner: createLearner('full', full, null, { lr: settings.fullLr }), taught: [], ms: 0, steps: 0 },
+        { method: 'lora', model: lora, learner: createLearner('lora', lora, null, { lr: settings.loraLr }), taught: [], ms: 0, steps: 0 },
       ];
     });
     const labels = Object.fromEntries(this.runners.map((r) => [r.method, r.learner.label])) as RaceState['labels'];

@@ -1,17 +1,22 @@
 /**
  * The learning settings' one typed home (docs/architecture.md §3): defaults, limits, and the check every command and URL
- * goes through. Defaults are the calibrated ones of src/learn/methods.ts (sparse t 500, lr 5, 2 steps per
- * fact; full finetuning lr 1e-4 and LoRA lr 1e-3, also 2 steps) with 8 paraphrases per batch.
+ * goes through. Defaults come from the method registry (src/learn/methods.ts: sparse t, lr and steps; the
+ * baselines' matched learning rates) and the teaching batch's defaults (src/learn/teaching-batch.ts), the same
+ * ones `npm run experiment` uses.
  */
+import { METHOD_DEFAULTS } from '../learn/method-defaults';
+import { DEFAULT_TEACHING } from '../learn/teaching-batch';
 import type { LearnSettings } from './protocol';
 
+const sparse = METHOD_DEFAULTS.sparse;
+
 export const DEFAULT_SETTINGS: LearnSettings = {
-  t: 500,
-  lr: 5,
-  steps: 2,
-  paraphrases: 8,
-  fullLr: 1e-4,
-  loraLr: 1e-3,
+  t: sparse.t,
+  lr: sparse.lr,
+  steps: sparse.steps,
+  paraphrases: DEFAULT_TEACHING.paraphrases,
+  fullLr: METHOD_DEFAULTS.full.lr,
+  loraLr: METHOD_DEFAULTS.lora.lr,
   evalEvery: 5,
 };
 

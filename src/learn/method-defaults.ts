@@ -1,0 +1,31 @@
+/**
+ * Every method's default settings, as plain data: the registry (src/learn/methods.ts) builds learners with them,
+ * and the app's settings (src/worker/settings.ts, also loaded on the page's main thread, which must not pull in
+ * TensorFlow.js) show them. Chosen by the ablations in README ("Learning that sticks", "Learning versus
+ * forgetting").
+ */
+
+/** Every setting any method takes; each method reads the ones it knows. */
+export interface MethodSettings {
+  t?: number;
+  lr?: number;
+  steps?: number;
+  /** Sparse methods: more steps, up to this many, while a wording of the batch is not yet answered. */
+  maxSteps?: number;
+  /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
+  writtenPenalty?: number;
+  rank?: number;
+  alpha?: number;
+  weightDecay?: number;
+}
+
+export const METHOD_DEFAULTS = {
+  // One step at lr 2, then more (up to 8) while a wording of the batch is not yet answered.
+  sparse: { t: 500, lr: 2, steps: 1, maxSteps: 8 },
+  'sparse-tf': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
+  'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
+  'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
+  'sparse-adamw': { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 },
+  full: { lr: 1e-3, steps: 2, weightDecay: 0.1 },
+  lora: { lr: 1e-2, steps: 2, rank: 8, alpha: 16, weightDecay: 0.1 },
+} as const satisfies Record<string, MethodSettings>;
