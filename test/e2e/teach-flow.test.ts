@@ -104,7 +104,8 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     await page.reload();
     await waitReady(page);
     expect(await page.getByTestId('fact-text').textContent()).toContain('Veloria');
-    expect(await page.getByTestId('fact-recall').textContent()).toBe('recalled');
+    // The chart's saved history shows before the first evaluation after the reload has measured the fact.
+    await page.getByTestId('fact-recall').filter({ hasText: /^recalled$/ }).waitFor({ timeout: 120_000 });
     expect((await ask(page, QUESTION)).now).toBe(ANSWER);
     await screenshot(page, 'flow-4-reloaded');
   });
@@ -119,7 +120,7 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
   });
 
   // Main-thread long tasks are only logged here (dev server); stream-responsive.test.ts asserts on them.
-  it('streams a pack: pack choice in the URL, pause, exactly one step while paused, resume, stop, chart points', async () => {
+  it('streams a pack: pack choice in the URL, pause, exactly one step while paused, resume, stop, chart points', { timeout: 600_000 }, async () => {
     const { page } = opened;
     await page.getByTestId('pack-select').selectOption('invented');
     expect(new URL(page.url()).searchParams.get('pack')).toBeNull(); // invented is the default: not in the URL
@@ -137,7 +138,8 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     await page.locator('[data-testid="fact-row"]').nth(paused).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('fact-row').count()).toBe(paused + 1); // exactly one more while paused
     await page.getByTestId('stream-resume').click();
-    await page.locator('[data-testid="fact-row"]').nth(paused + 2).waitFor({ timeout: 120_000 });
+    // Each streamed fact is evaluated here (eval_every=1): on a loaded 2-core machine two facts take minutes.
+    await page.locator('[data-testid="fact-row"]').nth(paused + 2).waitFor({ timeout: 300_000 });
     await page.getByTestId('stream-stop').click();
     const points = await page.locator('.recharts-line-dots').first().locator('circle').count();
     expect(points).toBeGreaterThan(2);
