@@ -48,12 +48,15 @@ export class StreamRunner {
   async step(): Promise<void> {
     if (this.state.status !== 'paused' || this.busy || this.state.index >= this.facts.length) return;
     this.busy = true;
+    const generation = this.generation;
     try {
       await this.hooks.teach(this.facts[this.state.index]);
       this.set({ ...this.state, index: this.state.index + 1 });
     } finally {
       this.busy = false;
     }
+    // Resumed while this step was teaching: resume() found the runner busy and left the stream to it.
+    if (generation === this.generation && this.state.status === 'running') void this.loop(generation);
   }
 
   /** Paused at the start: the page's "step" before "stream". */

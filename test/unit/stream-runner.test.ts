@@ -52,6 +52,20 @@ describe('StreamRunner', () => {
     expect(runner.current).toMatchObject({ status: 'idle', index: 6, total: 6 });
   });
 
+  it('a resume pressed while a single step is still teaching goes on streaming after that step', async () => {
+    const { runner, taught, finishOne } = harness();
+    runner.prepare('invented', facts, 0);
+    const step = runner.step(); // S0 in flight
+    runner.resume(); // the runner is busy with the step: the stream must continue once it is done
+    await finishOne();
+    await step;
+    await finishOne();
+    await finishOne();
+    expect(taught).toEqual(['S0', 'S1', 'S2']);
+    expect(runner.current).toMatchObject({ status: 'running', index: 3 });
+    runner.stop();
+  });
+
   it('a new stream started while a fact is in flight goes on with the new pack from its first fact', async () => {
     const { runner, taught, finishOne } = harness();
     runner.start('invented', facts, 0);
