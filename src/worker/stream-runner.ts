@@ -55,8 +55,10 @@ export class StreamRunner {
     } finally {
       this.busy = false;
     }
-    // Resumed while this step was teaching: resume() found the runner busy and left the stream to it.
-    if (generation === this.generation && this.state.status === 'running') void this.loop(generation);
+    // Resumed while this step was teaching: resume() found the runner busy and left the stream to it. (The cast
+    // undoes TypeScript's narrowing from the guard above: resume() may have changed the status while awaiting.)
+    const now = this.state as StreamState;
+    if (generation === this.generation && now.status === 'running') void this.loop(generation);
   }
 
   /** Paused at the start: the page's "step" before "stream". */
