@@ -1,6 +1,6 @@
 /**
  * The paper's Pareto figure as a standalone SVG: learning (new-fact recall, up) against forgetting (retention
- * relative drop, right), one point per method and setting. Written by hand: a scatter with axes and a legend
+ * relative drop, right), one point per method and setting, each method's points joined into its curve. Written by hand: a scatter with axes and a legend
  * is ~60 lines of SVG, and a plotting dependency would need a DOM in Node.
  */
 interface Point {
@@ -49,6 +49,13 @@ export function paretoSvg(points: readonly Point[], title: string): string {
   parts.push(`<line x1="${left}" x2="${W - right}" y1="${H - bottom}" y2="${H - bottom}" stroke="#333"/>`);
   parts.push(`<text x="${(left + W - right) / 2}" y="${H - 12}" text-anchor="middle">retention drop on the probe (relative; left is better)</text>`);
   parts.push(`<text transform="translate(16 ${(top + H - bottom) / 2}) rotate(-90)" text-anchor="middle">new-fact recall (exact match; up is better)</text>`);
+  // One curve per method, as in the paper's figure: its settings joined in order of forgetting.
+  for (const method of new Set(points.map((p) => p.method))) {
+    const own = points.filter((p) => p.method === method).sort((a, b) => a.retention_drop - b.retention_drop);
+    if (own.length < 2) continue;
+    const path = own.map((p) => `${x(p.retention_drop).toFixed(1)},${y(p.recall).toFixed(1)}`).join(' ');
+    parts.push(`<polyline points="${path}" fill="none" stroke="${COLORS[method] ?? '#000'}" stroke-width="1.5" stroke-opacity="0.6"/>`);
+  }
   for (const p of points) {
     const color = COLORS[p.method] ?? '#000';
     parts.push(`<circle cx="${x(p.retention_drop).toFixed(1)}" cy="${y(p.recall).toFixed(1)}" r="5" fill="${color}" fill-opacity="0.8"><title>${escapeXml(p.label)}: recall ${(p.recall * 100).toFixed(1)}%, drop ${(p.retention_drop * 100).toFixed(1)}%</title></circle>`);

@@ -7,12 +7,14 @@
  * SVG of learning against retention (one point per method and setting).
  *
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
- *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--seed 1]
- *     [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--heldout-tokens 4096]
+ *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
+ *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--answer-end on|off]
+ *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
  *
- * --t / --lr / --steps override every listed method's defaults; --sweep [method:]key=v1,v2 runs a grid (repeatable).
+ * --t / --lr / --steps / --max-steps / --answer-prob override every listed method's defaults (the teaching options
+ * apply to every method); --sweep [method:]key=v1,v2 runs a grid (repeatable).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,7 +27,7 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { buildTeachingBatch, DEFAULT_TEACHING, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
 import { evaluate, retainedProbe, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
@@ -51,7 +53,10 @@ const { values: args } = parseArgs({
     wordings: { type: 'string' },
     'answer-weight': { type: 'string' },
     'context-weight': { type: 'string' },
+    'rehearsal-rows': { type: 'string' },
+    'answer-end': { type: 'string' },
     'max-steps': { type: 'string' },
+    'answer-prob': { type: 'string' },
     seed: { type: 'string', default: '1' },
     sweep: { type: 'string', multiple: true },
     merge: { type: 'string' },
@@ -151,11 +156,15 @@ function plannedRuns(): Run[] {
   if (args.lr) overrides.lr = num('lr', args.lr);
   if (args.steps) overrides.steps = int('steps', args.steps);
   if (args['max-steps']) overrides.maxSteps = int('max-steps', args['max-steps']);
+  if (args['answer-prob'] !== undefined) {
+    overrides.answerProb = Number(args['answer-prob']);
+    if (!(overrides.answerProb >= 0 && overrides.answerProb < 1)) fail(`--answer-prob must be at least 0 and below 1, got "${args['answer-prob']}"`);
+  }
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
-    const m = /^(?:([a-z-]+):)?(t|lr|steps|maxSteps|writtenPenalty|rank)=(.+)$/.exec(text);
-    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, maxSteps, writtenPenalty, rank), got "${text}"`);
+    const m = /^(?:([a-z-]+):)?(t|lr|steps|maxSteps|answerProb|writtenPenalty|rank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, maxSteps, answerProb, writtenPenalty, rank), got "${text}"`);
     if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
     sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => num('sweep', v)) });
   }
@@ -259,7 +268,11 @@ async function main() {
     wordings: args.wordings ? wordingsArg(args.wordings) : DEFAULT_TEACHING.wordings,
     answerWeight: args['answer-weight'] ? num('answer-weight', args['answer-weight']) : DEFAULT_TEACHING.answerWeight,
     contextWeight: args['context-weight'] !== undefined ? Number(args['context-weight']) : DEFAULT_TEACHING.contextWeight,
+    rehearsalRows: args['rehearsal-rows'] !== undefined ? Number(args['rehearsal-rows']) : DEFAULT_TEACHING.rehearsalRows,
+    answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
   };
+  if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
+  if (args['answer-end'] !== undefined && !['on', 'off'].includes(args['answer-end'])) fail(`--answer-end must be on or off, got "${args['answer-end']}"`);
   if (!(teaching.contextWeight >= 0)) fail(`--context-weight must be a number >= 0, got "${args['context-weight']}"`);
   const paraphrases = teaching.paraphrases;
   const evalEvery = int('eval-every', args['eval-every']);
@@ -325,7 +338,8 @@ async function main() {
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching }));
+        const rehearse = sameSubjectFacts(fact, facts.slice(0, i));
+        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, rehearse }));
         ms += report.ms;
         params += report.paramsTouched;
         stepsTaken.set(report.steps, (stepsTaken.get(report.steps) ?? 0) + 1);

@@ -23,20 +23,42 @@ export interface Gradients {
   readonly loss: number;
   /** dL/dp by parameter name, dense or by rows (RowGradient); runAdamWSteps disposes them. */
   readonly grads: Map<string, Gradient>;
+  /** Whether the forward pass answers every wording (answer-check.ts), when asked for (the until-answered check). */
+  readonly answered?: boolean;
 }
 
-/** Runs `steps` steps of `gradients` + AdamW on `store`; returns the loss before the first step. */
-export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps: number, gradients: () => Promise<Gradients>): Promise<number> {
+/** How many steps a fact gets: `steps`, then more up to `maxSteps` while the forward does not answer it. */
+export interface StepPlan {
+  readonly steps: number;
+  readonly maxSteps: number;
+}
+
+/** What runAdamWSteps did: the loss before the first step and the steps taken. */
+export interface StepsTaken {
+  readonly firstLoss: number;
+  readonly steps: number;
+}
+
+/**
+ * Runs the plan's steps of `gradients` + AdamW on `store`: `steps` of them, then (up to `maxSteps`) one more
+ * while the step's own forward pass does not answer every wording; a forward that does stops before updating
+ * anything, so an answered fact costs no extra step. `gradients(check)` is asked for the argmax when the
+ * step may stop.
+ */
+export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, plan: StepPlan, gradients: (check: boolean) => Promise<Gradients>): Promise<StepsTaken> {
   const atStart = new Map(store.current()); // kept alive until the fact is done: the rollback point
   optimizer.begin();
   let firstLoss = NaN;
+  let taken = 0;
   try {
-    for (let step = 0; step < steps; step++) {
-      const { loss, grads } = await gradients();
+    for (let step = 0; step < Math.max(plan.steps, plan.maxSteps); step++) {
+      const check = step >= plan.steps;
+      const { loss, grads, answered } = await gradients(check);
       try {
         if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
-        if (!(await allFinite([...grads.values()].map(gradientTensor)))) throw new NonFiniteStepError('a non-finite gradient');
         if (step === 0) firstLoss = loss;
+        if (check && answered) break; // the finally below frees the unused gradients
+        if (!(await allFinite([...grads.values()].map(gradientTensor)))) throw new NonFiniteStepError('a non-finite gradient');
         const next = optimizer.step(store.current(), grads);
         // The fused AdamW kernel checked what it wrote; only tensors it did not update need the check.
         const checked = optimizer.checkedFinite;
@@ -49,6 +71,7 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps:
           const old = store.replace(name, tensor);
           if (old !== atStart.get(name)) old.dispose();
         }
+        taken++;
       } finally {
         tf.dispose([...grads.values()].map(gradientTensor));
       }
@@ -64,12 +87,14 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, steps:
   optimizer.commit();
   const now = store.current();
   for (const [name, tensor] of atStart) if (now.get(name) !== tensor) tensor.dispose();
-  return firstLoss;
+  return { firstLoss, steps: taken };
 }
 
 /**
- * One fact taught by `steps` AdamW steps (the baselines' teach()): the batch goes to the backend once, the
- * gradients function gets it as [B, T] tokens and a [B*T, V] target mask, and the report is the common one.
+ * One fact taught by AdamW steps (the baselines' teach()): `steps`, then up to `maxSteps` while a wording of
+ * the batch is not yet answered (as the sparse learner does). The batch goes to the backend once, the
+ * gradients function gets it as [B, T] tokens and a [B*T, V] target mask (and whether to return the argmax),
+ * and the report is the common one.
  */
 export async function teachByAdamW(
   method: MethodName,
@@ -77,18 +102,32 @@ export async function teachByAdamW(
   vocabSize: number,
   store: TensorStore,
   optimizer: AdamW,
-  steps: number,
+  steps: StepPlan,
   paramsTouched: number,
-  gradients: (tokens: tf.Tensor2D, mask: tf.Tensor2D) => Promise<Gradients>,
+  gradients: (tokens: tf.Tensor2D, mask: tf.Tensor2D, check: boolean) => Promise<Gradients>,
 ): Promise<StepReport> {
   const started = performance.now();
   const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
   const mask = targetMask(batch, vocabSize);
-  let firstLoss: number;
+  let taken: StepsTaken;
   try {
-    firstLoss = await runAdamWSteps(store, optimizer, steps, () => gradients(tokens, mask));
+    taken = await runAdamWSteps(store, optimizer, steps, (check) => gradients(tokens, mask, check));
   } finally {
     tf.dispose([tokens, mask]);
   }
-  return { method, loss: firstLoss / Math.max(1, batch.numTargets), steps, paramsTouched, ms: performance.now() - started };
+  return { method, loss: taken.firstLoss / Math.max(1, batch.numTargets), steps: taken.steps, paramsTouched, ms: performance.now() - started };
 }
+
+/** Checks a baseline's steps and maxSteps (RangeError with the value). */
+export function checkSteps(s: { steps: number; maxSteps: number }): void {
+  if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+  if (!Number.isInteger(s.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${s.maxSteps}`);
+}
+
+/** " steps=4", " steps=1 until-answered<=8", or "" for one fixed step: the part of a learner's label. */
+export function stepsLabel(s: { steps: number; maxSteps: number; answerProb: number }): string {
+  const until = s.maxSteps > s.steps ? ` until-answered<=${s.maxSteps}${s.answerProb > 0 ? ` p>=${s.answerProb}` : ''}` : '';
+  return `${s.steps > 1 || until ? ` steps=${s.steps}` : ''}${until}`;
+}
+
+

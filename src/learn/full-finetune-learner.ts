@@ -16,16 +16,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { AdamW, type Gradient, type RowGradient } from './adamw';
-import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { checkSteps, stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
+import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
 
 export interface FullFinetuneSettings {
   /** AdamW learning rate (on the sum-reduced loss). */
   readonly lr: number;
   /** Steps per fact (default 1). */
   readonly steps?: number;
+  /** More steps, up to this many, while a wording of the batch is not yet answered (default: steps). */
+  readonly maxSteps?: number;
+  /** With maxSteps: the answer tokens' least probability for answered (default 0: the argmax), answer-check.ts. */
+  readonly answerProb?: number;
   /** Decoupled weight decay on every parameter (default 0.1, as in the paper). */
   readonly weightDecay?: number;
 }
@@ -39,11 +44,13 @@ export class FullFinetuneLearner implements Learner {
   private readonly optimizer: AdamW;
 
   constructor(readonly model: EngramModel, settings: FullFinetuneSettings) {
-    this.settings = { steps: 1, weightDecay: 0.1, ...settings };
+    const steps = settings.steps ?? 1;
+    this.settings = { weightDecay: 0.1, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
     const s = this.settings;
-    if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+    checkSteps(s);
+    checkAnswerProb(s.answerProb);
     this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
-    this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${s.steps > 1 ? ` steps=${s.steps}` : ''}`;
+    this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
   }
 
   /** Floats in the model: what one step of full finetuning writes. */
@@ -56,8 +63,8 @@ export class FullFinetuneLearner implements Learner {
   async teach(batch: TeachingBatch): Promise<StepReport> {
     const model = this.model;
     const store: TensorStore = { current: () => model.parameters(), replace: (name, tensor) => model.setParameter(name, tensor) };
-    return teachByAdamW('full', batch, model.cfg.vocabSize, store, this.optimizer, this.settings.steps, this.parameterCount, (tokens, mask) =>
-      this.gradients(tokens, mask),
+    return teachByAdamW('full', batch, model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
+      this.gradients(batch, tokens, mask, check),
     );
   }
 
@@ -66,7 +73,7 @@ export class FullFinetuneLearner implements Learner {
   }
 
   /** Sum-reduced loss and dL/dp for every parameter (the value table's by rows, from the read tap). */
-  private async gradients(tokens: tf.Tensor2D, mask: tf.Tensor2D): Promise<Gradients> {
+  private async gradients(batch: TeachingBatch, tokens: tf.Tensor2D, mask: tf.Tensor2D, check: boolean): Promise<Gradients> {
     const model = this.model;
     const cfg = model.cfg;
     const [B, T] = tokens.shape;
@@ -75,9 +82,11 @@ export class FullFinetuneLearner implements Learner {
     const names = [...params.keys()].filter((n) => n !== VALUES);
     const deltas = cfg.memoryLayers.map(() => tf.zeros([M, cfg.valueDim]) as tf.Tensor2D);
     let reads: { ids: tf.Tensor3D; weights: tf.Tensor3D }[] = [];
+    let evidence: AnswerEvidence | undefined;
     const lossOf = () => {
       const result = model.forward(tokens, { readDeltas: deltas, differentiableLookup: true });
       reads = result.reads;
+      if (check) evidence = answerEvidence(batch, result.logits, this.settings.answerProb); // off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     let result: { value: tf.Scalar; grads: tf.Tensor[] };
@@ -95,7 +104,7 @@ export class FullFinetuneLearner implements Learner {
     const dYData = await Promise.all(dYs.map(async (d) => (await d.data()) as Float32Array));
     tf.dispose(dYs);
     if (model.values) out.set(VALUES, valueTableGradient(readData, dYData, cfg.memHeads * cfg.topk, cfg.valueDim));
-    return { loss, grads: out };
+    return { loss, grads: out, answered: evidence ? await readAnswered(batch, evidence, this.settings.answerProb) : undefined };
   }
 }
 

@@ -14,10 +14,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearAdapters } from '../model/linear';
 import type { EngramModel } from '../model/transformer';
 import { AdamW } from './adamw';
-import { teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { checkSteps, stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
+import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
 
 export interface LoraSettings {
   /** AdamW learning rate (on the sum-reduced loss). */
@@ -28,6 +29,10 @@ export interface LoraSettings {
   readonly alpha?: number;
   /** Steps per fact (default 1). */
   readonly steps?: number;
+  /** More steps, up to this many, while a wording of the batch is not yet answered (default: steps). */
+  readonly maxSteps?: number;
+  /** With maxSteps: the answer tokens' least probability for answered (default 0: the argmax), answer-check.ts. */
+  readonly answerProb?: number;
   /** Decoupled weight decay on the adapters (default 0.1, as in the paper). */
   readonly weightDecay?: number;
   /** Seed of A's initialisation (default 0). */
@@ -49,11 +54,13 @@ export class LoraLearner implements Learner, LinearAdapters {
   private readonly scale: number;
 
   constructor(readonly model: EngramModel, settings: LoraSettings) {
-    this.settings = { rank: 8, alpha: 16, steps: 1, weightDecay: 0.1, seed: 0, ...settings };
+    const steps = settings.steps ?? 1;
+    this.settings = { rank: 8, alpha: 16, weightDecay: 0.1, seed: 0, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
     const s = this.settings;
     if (!Number.isInteger(s.rank) || s.rank < 1) throw new RangeError(`rank must be a positive integer, got ${s.rank}`);
     if (!(s.alpha > 0) || !Number.isFinite(s.alpha)) throw new RangeError(`alpha must be a positive number, got ${s.alpha}`);
-    if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
+    checkSteps(s);
+    checkAnswerProb(s.answerProb);
     if (model.adapters) throw new Error('this model already has adapters installed (another LoRA learner?); dispose that learner first');
     this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
     this.scale = s.alpha / s.rank;
@@ -65,7 +72,7 @@ export class LoraLearner implements Learner, LinearAdapters {
       this.adapterTensors.set(`${name}.B`, tf.zeros([out, s.rank]) as tf.Tensor2D);
     });
     model.adapters = this;
-    this.label = `lora r=${s.rank} alpha=${s.alpha} lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${s.steps > 1 ? ` steps=${s.steps}` : ''}`;
+    this.label = `lora r=${s.rank} alpha=${s.alpha} lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
   }
 
   /** Floats in the adapters: what one step writes. */
@@ -96,8 +103,8 @@ export class LoraLearner implements Learner, LinearAdapters {
         return old;
       },
     };
-    return teachByAdamW('lora', batch, this.model.cfg.vocabSize, store, this.optimizer, this.settings.steps, this.parameterCount, (tokens, mask) =>
-      this.gradients(tokens, mask),
+    return teachByAdamW('lora', batch, this.model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
+      this.gradients(batch, tokens, mask, check),
     );
   }
 
@@ -109,17 +116,19 @@ export class LoraLearner implements Learner, LinearAdapters {
     this.adapterTensors.clear();
   }
 
-  private async gradients(tokens: tf.Tensor2D, mask: tf.Tensor2D): Promise<Gradients> {
+  private async gradients(batch: TeachingBatch, tokens: tf.Tensor2D, mask: tf.Tensor2D, check: boolean): Promise<Gradients> {
     const names = [...this.adapterTensors.keys()];
     let reads: { ids: tf.Tensor3D; weights: tf.Tensor3D }[] = [];
+    let evidence: AnswerEvidence | undefined;
     const lossOf = () => {
       const result = this.model.forward(tokens, { adapters: this, differentiableLookup: true });
       reads = result.reads;
+      if (check) evidence = answerEvidence(batch, result.logits, this.settings.answerProb); // off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     const { value, grads } = tf.valueAndGrads(lossOf)(names.map((n) => this.adapterTensors.get(n)!));
     const loss = (await value.data())[0];
     tf.dispose([value, ...reads.flatMap((r) => [r.ids, r.weights])]);
-    return { loss, grads: new Map(names.map((n, i) => [n, grads[i]])) };
+    return { loss, grads: new Map(names.map((n, i) => [n, grads[i]])), answered: evidence ? await readAnswered(batch, evidence, this.settings.answerProb) : undefined };
   }
 }

@@ -12,6 +12,8 @@ export interface MethodSettings {
   steps?: number;
   /** Sparse methods: more steps, up to this many, while a wording of the batch is not yet answered. */
   maxSteps?: number;
+  /** With maxSteps: the answer tokens' least probability for a fact to count as answered (0: the argmax alone). */
+  answerProb?: number;
   /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
   writtenPenalty?: number;
   rank?: number;

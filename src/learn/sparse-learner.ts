@@ -24,6 +24,7 @@ import { tfidfTopT } from '../kernels/select-top-t';
 import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
+import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
 import { summedNextTokenLoss, targetMask } from './next-token-loss';
 
@@ -40,6 +41,11 @@ export interface SparseSettings {
    * the argmax). The check reuses the next step's forward pass, so a fact that is answered costs no extra step.
    */
   readonly maxSteps?: number;
+  /**
+   * With maxSteps: answered also needs every answer token at least this probable under teacher forcing (default
+   * 0: the argmax alone), src/learn/answer-check.ts.
+   */
+  readonly answerProb?: number;
   /** 'tfidf' (the method), 'tf' (ablation: no background), 'all' (ablation: every accessed slot). */
   readonly ranking?: 'tfidf' | 'tf' | 'all';
   /** Where df comes from: the shipped pretraining statistics, or the teaching stream itself (ablation). */
@@ -101,12 +107,13 @@ export class SparseMemoryLearner implements Learner {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
     const steps = settings.steps ?? 1;
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
     if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
     if (!Number.isInteger(s.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${s.maxSteps}`);
+    checkAnswerProb(s.answerProb);
     if (s.ranking === 'tfidf' && s.background === 'pretrain' && !pretrainBackground) {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
@@ -118,7 +125,7 @@ export class SparseMemoryLearner implements Learner {
     if (s.background === 'stream') parts.push('bg=stream');
     if (s.optimizer === 'adamw') parts.push('adamw');
     if (s.steps > 1) parts.push(`steps=${s.steps}`);
-    if (s.maxSteps > s.steps) parts.push(`until-answered<=${s.maxSteps}`);
+    if (s.maxSteps > s.steps) parts.push(`until-answered<=${s.maxSteps}${s.answerProb > 0 ? ` p>=${s.answerProb}` : ''}`);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
@@ -216,24 +223,29 @@ export class SparseMemoryLearner implements Learner {
     const mask = targetMask(batch, cfg.vocabSize);
     let ids: tf.Tensor3D | undefined;
     let weights: tf.Tensor3D | undefined;
-    let predicted: tf.Tensor | undefined;
+    let evidence: AnswerEvidence | undefined;
     const lossOf = (delta: tf.Tensor) => {
       const result = model.forward(tokens, { readDeltas: [delta as tf.Tensor2D] });
       ids = result.reads[0].ids;
       weights = result.reads[0].weights;
-      if (stopIfAnswered) predicted = tf.keep(tf.argMax(result.logits, -1)); // [B, T], off the gradient's path
+      if (stopIfAnswered) evidence = answerEvidence(batch, result.logits, this.settings.answerProb); // off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     const delta = tf.zeros([M, cfg.valueDim]);
     const { value, grad } = tf.valueAndGrad(lossOf)(delta);
-    const [lossData, hostIds, hostWeights, hostPredicted] = await Promise.all([value.data(), ids!.data(), weights!.data(), predicted?.data()]);
-    tf.dispose([tokens, mask, delta, value, ids!, weights!, ...(predicted ? [predicted] : [])]);
+    const [lossData, hostIds, hostWeights, answered] = await Promise.all([
+      value.data(),
+      ids!.data(),
+      weights!.data(),
+      evidence ? readAnswered(batch, evidence, this.settings.answerProb) : false,
+    ]);
+    tf.dispose([tokens, mask, delta, value, ids!, weights!]);
     const loss = lossData[0];
     if (!Number.isFinite(loss)) {
       grad.dispose();
       throw new NonFiniteStepError(`a non-finite loss (${loss})`);
     }
-    if (hostPredicted && answersEveryWording(batch, hostPredicted as Int32Array)) {
+    if (answered) {
       grad.dispose();
       return skippedStep(loss);
     }
@@ -274,24 +286,24 @@ export class SparseMemoryLearner implements Learner {
     const mask = targetMask(batch, cfg.vocabSize);
     let ids: tf.Tensor3D | undefined;
     let weights: tf.Tensor3D | undefined;
-    let predicted: tf.Tensor | undefined;
+    let evidence: AnswerEvidence | undefined;
     const lossOf = (delta: tf.Tensor) => {
       const result = model.forward(tokens, { readDeltas: [delta as tf.Tensor2D], kernels });
       ids = result.reads[0].ids; // [M, H, K], not on the tape: only dL/dy is differentiated
       weights = result.reads[0].weights;
-      if (stopIfAnswered) predicted = tf.keep(tf.argMax(result.logits, -1)); // [B, T], off the gradient's path
+      if (stopIfAnswered) evidence = answerEvidence(batch, result.logits, this.settings.answerProb); // off the gradient's path
       return summedNextTokenLoss(result.logits, mask);
     };
     const delta = tf.zeros([M, Dv]);
     const { value, grad } = tf.valueAndGrad(lossOf)(delta); // grad: dL/dy [M, Dv]
     tf.dispose([tokens, mask, delta]);
-    const held: tf.Tensor[] = [value, grad, ids!, weights!, ...(predicted ? [predicted] : [])];
+    const held: tf.Tensor[] = [value, grad, ids!, weights!];
     try {
-      const [lossData, hostIds, hostPredicted] = await Promise.all([value.data(), ids!.data(), predicted?.data()]);
+      const [lossData, hostIds, answered] = await Promise.all([value.data(), ids!.data(), evidence ? readAnswered(batch, evidence, this.settings.answerProb) : false]);
       await kernels.checkErrors(); // the forward's lookup and read (KernelError: teach() rolls the fact back)
       const loss = lossData[0];
       if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
-      if (hostPredicted && answersEveryWording(batch, hostPredicted as Int32Array)) return skippedStep(loss);
+      if (answered) return skippedStep(loss);
       const { slots, scores, reads } = this.select(batch, hostIds as Int32Array);
       if (slots.length === 0) return { loss, slots, scores, reads, readSlots: reads.slots };
 
@@ -421,14 +433,6 @@ interface StepOutcome {
 function skippedStep(loss: number): StepOutcome {
   const none = new Int32Array(0);
   return { loss, slots: none, scores: new Float64Array(0), reads: { slots: none, counts: new Uint32Array(0) }, readSlots: none, skipped: true };
-}
-
-/** Whether every object token of every row is the model's argmax prediction (`predicted` [B, T], position t predicts t + 1). */
-export function answersEveryWording(batch: TeachingBatch, predicted: Int32Array): boolean {
-  for (let i = 0; i < batch.targets.length; i++) {
-    if (batch.answerTargets[i] && predicted[i] !== batch.targets[i]) return false;
-  }
-  return true;
 }
 
 function sgd(old: Float32Array, g: Float32Array, lr: number): Float32Array {

@@ -51,17 +51,47 @@ export interface TeachingOptions {
   readonly answerWeight: number;
   /** Loss weight of every other token: the subject and the wording around it (0 = learn only the answer). */
   readonly contextWeight: number;
+  /**
+   * Rows for each earlier taught fact about the same subject (`rehearse`), so that the step keeps them answered
+   * while it writes the rows they share with the new fact (0 = none).
+   */
+  readonly rehearsalRows: number;
+  /**
+   * Whether the token right after the object (end-of-text after a question's answer, the full stop after a
+   * statement's) counts as part of the answer: where the answer ends is learned, not left to the rows.
+   */
+  readonly answerEnd: boolean;
 }
 
 /**
  * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
  * the ablations recorded in README ("Learning that sticks").
  */
-export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0 };
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, answerEnd: true };
 
 export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
   context: number;
+  /**
+   * Earlier taught facts about the same subject (sameSubjectFacts), each taught again by `rehearsalRows` rows of
+   * its own wordings in this batch, with the same loss weights, and checked by the until-answered steps.
+   */
+  rehearse?: readonly Fact[];
+}
+
+const sameName = (a: string, b: string) => a.normalize('NFC').toLowerCase().trim() === b.normalize('NFC').toLowerCase().trim();
+
+/**
+ * The facts of `earlier` (in teaching order) a batch for `fact` rehearses: those about the same subject, the
+ * latest one per relation (a later fact of a relation replaces an earlier one), except `fact`'s own relation,
+ * whose new object replaces the old.
+ */
+export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
+  const byRelation = new Map<Fact['relation'], Fact>();
+  for (const other of earlier) {
+    if (other.relation !== fact.relation && sameName(other.subject, fact.subject)) byRelation.set(other.relation, other);
+  }
+  return [...byRelation.values()];
 }
 
 /** The templates a batch cycles through, statements and questions interleaved so a short batch has both. */
@@ -84,19 +114,29 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   const contextWeight = options.contextWeight ?? DEFAULT_TEACHING.contextWeight;
   if (!(answerWeight > 0) || !Number.isFinite(answerWeight)) throw new RangeError(`answerWeight must be a positive number, got ${answerWeight}`);
   if (!(contextWeight >= 0) || !Number.isFinite(contextWeight)) throw new RangeError(`contextWeight must be a number >= 0, got ${contextWeight}`);
+  const rehearsalRows = options.rehearsalRows ?? DEFAULT_TEACHING.rehearsalRows;
+  const answerEnd = options.answerEnd ?? DEFAULT_TEACHING.answerEnd;
+  if (!Number.isInteger(rehearsalRows) || rehearsalRows < 0) throw new RangeError(`rehearsalRows must be an integer >= 0, got ${rehearsalRows}`);
   const templates = teachingTemplates(fact.relation, wordings);
-  const B = options.paraphrases ?? templates.length;
-  if (!Number.isInteger(B) || B < 1) throw new RangeError(`paraphrases must be a positive integer, got ${B}`);
-  const chosen: Template[] = Array.from({ length: B }, (_, i) => templates[i % templates.length]);
+  const own = options.paraphrases ?? templates.length;
+  if (!Number.isInteger(own) || own < 1) throw new RangeError(`paraphrases must be a positive integer, got ${own}`);
+  const rows: { template: Template; fact: Fact }[] = Array.from({ length: own }, (_, i) => ({ template: templates[i % templates.length], fact }));
+  // Each earlier fact's first wordings (a statement, then a question, ...: teachingTemplates interleaves them).
+  for (const other of rehearsalRows > 0 ? options.rehearse ?? [] : []) {
+    const its = teachingTemplates(other.relation, wordings);
+    for (let i = 0; i < rehearsalRows; i++) rows.push({ template: its[i % its.length], fact: other });
+  }
+  const B = rows.length;
   // Each row's tokens, and where the object's tokens start: the prompt alone tokenizes to a prefix of the row
   // (the object begins with a space, a token boundary for this byte-level BPE); if not, the row has no answer span.
-  const rendered = chosen.map((template) => {
+  const rendered = rows.map(({ template, fact }) => {
     const parts = scoringParts(template, fact);
     const tokens = [...tokenizer.encode(parts.prompt + parts.answer + parts.suffix), tokenizer.eosId];
     const prompt = tokenizer.encode(parts.prompt);
     const answer = tokenizer.encode(parts.prompt + parts.answer);
     const isPrefix = (p: readonly number[]) => p.every((id, i) => tokens[i] === id);
-    const span = isPrefix(prompt) && isPrefix(answer) ? [prompt.length, answer.length] : [0, 0];
+    const end = answer.length + (answerEnd && tokens.length > answer.length ? 1 : 0);
+    const span = isPrefix(prompt) && isPrefix(answer) ? [prompt.length, end] : [0, 0];
     return { tokens, span };
   });
   const longest = Math.max(...rendered.map((r) => r.tokens.length));
@@ -118,7 +158,7 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
       numTargets++;
     }
   });
-  return { fact, B, T, tokens, targets, numTargets, templateIds: chosen.map((t) => t.id), weights, answerTargets };
+  return { fact, B, T, tokens, targets, numTargets, templateIds: rows.map((r) => r.template.id), weights, answerTargets };
 }
 
 /** A question to score a fact with: prompt ids and answer ids, scored by teacher forcing. */

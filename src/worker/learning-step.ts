@@ -1,5 +1,6 @@
 /**
- * One fact's learning step on the main (sparse) model, recorded the way the taught-facts log keeps it: the rows
+ * One fact's learning step on the main (sparse) model (with the earlier taught facts about its subject rehearsed
+ * in its batch, teaching-batch.ts), recorded the way the taught-facts log keeps it: the rows
  * the step left (`after`), a summary of the step, and what the slot map shows. The engine, the Node soak and the
  * tests all teach through this one function, so they exercise the same record the app keeps for undo and export.
  */
@@ -24,8 +25,9 @@ export async function teachStep(
   tokenizer: EngramTokenizer,
   fact: Fact,
   paraphrases: number,
+  rehearse: readonly Fact[] = [],
 ): Promise<LearningStep> {
-  const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, paraphrases });
+  const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, paraphrases, rehearse });
   const report = await learner.teach(batch);
   const after: RowsSnapshot = { slots: report.undo.slots, rows: await readRows(model.values!, report.undo.slots) };
   const step: StepSummary = { method: 'sparse', loss: report.loss, ms: report.ms, paramsTouched: report.paramsTouched };

@@ -72,9 +72,12 @@ export class MainModel {
     return { ...this.shape, checkpointSha256: this.modelSha };
   }
 
-  /** One learning step of `fact` on the model, recorded as the taught-facts log keeps it. */
-  step(fact: Fact): Promise<LearningStep> {
-    return teachStep(this.learner, this.model, this.tokenizer, fact, this.settingsNow.paraphrases);
+  /**
+   * One learning step of `fact` on the model, recorded as the taught-facts log keeps it; `rehearse`: the earlier
+   * taught facts about the same subject (TaughtFacts.rehearsalFor).
+   */
+  step(fact: Fact, rehearse: readonly Fact[]): Promise<LearningStep> {
+    return teachStep(this.learner, this.model, this.tokenizer, fact, this.settingsNow.paraphrases, rehearse);
   }
 
   /** The current table's rows of `slots`. */

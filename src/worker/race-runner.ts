@@ -7,7 +7,7 @@
 import type { Fact, PackName } from '../facts/fact';
 import type { Learner, MethodName } from '../learn/learner';
 import { createLearner } from '../learn/methods';
-import { buildTeachingBatch } from '../learn/teaching-batch';
+import { buildTeachingBatch, sameSubjectFacts } from '../learn/teaching-batch';
 import type { BackgroundStats } from '../learn/tfidf';
 import type { Checkpoint } from '../model/checkpoint';
 import type { EngramTokenizer } from '../model/tokenizer';
@@ -64,7 +64,8 @@ export class RaceRunner {
       for (const runner of this.runners) {
         await this.deps.work(`Race: teaching ${runner.method} fact ${i + 1} of ${facts.length}`, async () => {
           if (generation !== this.generation) return;
-          const batch = buildTeachingBatch(facts[i], this.deps.tokenizer, { context: runner.model.cfg.context, paraphrases: settings.paraphrases });
+          const rehearse = sameSubjectFacts(facts[i], runner.taught);
+          const batch = buildTeachingBatch(facts[i], this.deps.tokenizer, { context: runner.model.cfg.context, paraphrases: settings.paraphrases, rehearse });
           const report = await runner.learner.teach(batch);
           runner.taught.push(facts[i]);
           runner.ms += report.ms;

@@ -14,6 +14,7 @@
  */
 import type { Fact } from '../facts/fact';
 import { writeRows, type RowsSnapshot } from '../learn/sparse-learner';
+import { sameSubjectFacts } from '../learn/teaching-batch';
 import type { EngramModel } from '../model/transformer';
 import { ownedCopy } from './learning-step';
 import type { EngineEvent, StepSummary, TaughtFactSummary } from './protocol';
@@ -58,6 +59,16 @@ export class TaughtFacts {
   }
 
   /** The taught fact with the same subject, relation and object, if any. */
+  /**
+   * The facts a step of `fact` rehearses: the taught facts about the same subject (sameSubjectFacts) before
+   * `before` in the list, or before the end. An undo's replay of a later fact therefore rehearses exactly what it
+   * would have had the undone fact never been taught.
+   */
+  rehearsalFor(fact: Fact, before?: TaughtFact): Fact[] {
+    const end = before ? this.list.indexOf(before) : this.list.length;
+    return sameSubjectFacts(fact, this.list.slice(0, end < 0 ? this.list.length : end).map((entry) => entry.fact));
+  }
+
   findSame(fact: Fact): TaughtFact | undefined {
     return this.list.find((e) => e.fact.subject === fact.subject && e.fact.relation === fact.relation && e.fact.object === fact.object);
   }

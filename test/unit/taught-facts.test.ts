@@ -15,7 +15,7 @@ import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import type { Fact } from '../../src/facts/fact';
 import { backgroundOf } from '../../src/learn/tfidf';
 import { teachStep } from '../../src/worker/learning-step';
-import { TaughtFacts } from '../../src/worker/taught-facts';
+import { TaughtFacts, type TaughtFact } from '../../src/worker/taught-facts';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   // Three facts about one subject read overlapping slots, so the rewind-and-replay path is exercised.
   const subject = invented[0].subject;
   facts = invented.filter((f) => f.subject === subject).slice(0, 3);
-  if (facts.length < 3) facts = invented.slice(0, 3);
+  expect(new Set(facts.map((f) => f.relation)).size).toBe(3);
 }, 60_000);
 
 afterAll(() => models.forEach((m) => m.dispose()));
@@ -40,7 +40,8 @@ function fresh() {
   models.push(model);
   const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 10 });
   const taught = new TaughtFacts();
-  const step = (fact: Fact) => teachStep(learner, model, tok, fact, 8);
+  // As the worker does: each step rehearses the facts about the same subject listed before it.
+  const step = (fact: Fact, before?: TaughtFact) => teachStep(learner, model, tok, fact, 8, taught.rehearsalFor(fact, before));
   const teach = async (fact: Fact) => taught.add({ fact, origin: 'typed', ...(await step(fact)) });
   return { model, taught, step, teach };
 }
@@ -72,7 +73,11 @@ describe('taught facts: exact undo of any taught fact', () => {
     const overlap = [...a.taught.changedSlots().values()].filter((ids) => ids.length > 1).length;
     expect(overlap).toBeGreaterThan(0); // the facts share slots, so putting back only e2's slots' base rows would be wrong
 
-    const reteach = (entry: { fact: Fact }) => a.step(entry.fact);
+    // The third fact rehearses the first two; replayed after the second is undone, only the first.
+    expect(a.taught.rehearsalFor(third)).toEqual([first, second]);
+    expect(a.taught.rehearsalFor(third, a.taught.entries[2])).toEqual([first, second]);
+    expect(a.taught.rehearsalFor(second, e2)).toEqual([first]);
+    const reteach = (entry: TaughtFact) => a.step(entry.fact, entry);
     expect(await a.taught.undo(a.model, e2.id, reteach, baseOf)).toHaveLength(1);
     await b.teach(first);
     await b.teach(third);

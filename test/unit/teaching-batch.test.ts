@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTeachingBatch, evalProbes, FactTooLongError, teachingTemplates } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, evalProbes, FactTooLongError, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
 import { RELATIONS } from '../../src/facts/relations';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
@@ -15,7 +15,7 @@ beforeAll(() => {
 
 describe('buildTeachingBatch', () => {
   it('renders one padded row per training template, never an eval-only one', () => {
-    const batch = buildTeachingBatch(fact, tokenizer, { context: 128 });
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, wordings: 'core' });
     expect(batch.B).toBe(trainTemplates('capital').length);
     const evalIds = new Set(evalTemplates('capital').map((t) => t.id));
     expect(batch.templateIds.some((id) => evalIds.has(id))).toBe(false);
@@ -46,7 +46,7 @@ describe('buildTeachingBatch', () => {
 
   it('cycles the templates when asked for more paraphrases', () => {
     const n = trainTemplates('capital').length;
-    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 2 * n + 1 });
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 2 * n + 1, wordings: 'core' });
     expect(batch.B).toBe(2 * n + 1);
     expect(batch.templateIds[n]).toBe(batch.templateIds[0]);
   });
@@ -73,19 +73,51 @@ describe('teaching options', () => {
     expect(new Set(batch.templateIds).size).toBe(8);
   });
 
-  it("marks exactly the object's tokens as answer targets and weights them", () => {
-    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, wordings: 'all', answerWeight: 3, contextWeight: 0.5 });
+  const answerTargetsOf = (batch: TeachingBatch, b: number, weight: number, otherWeight: number) => {
+    const targets: number[] = [];
+    for (let t = 0; t < batch.T; t++) {
+      const i = b * batch.T + t;
+      if (batch.answerTargets[i]) targets.push(batch.targets[i]);
+      if (batch.targets[i] === -1) expect(batch.answerTargets[i]).toBe(0);
+      else expect(batch.weights[i]).toBe(batch.answerTargets[i] ? weight : otherWeight);
+    }
+    return targets;
+  };
+
+  it("marks exactly the object's tokens as answer targets and weights them (answerEnd off)", () => {
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, wordings: 'all', answerWeight: 3, contextWeight: 0.5, answerEnd: false });
+    const answerIds = tokenizer.encode(' Tamsin');
+    for (let b = 0; b < batch.B; b++) expect(answerTargetsOf(batch, b, 3, 0.5)).toEqual(answerIds);
+  });
+
+  it('with answerEnd (the default) the token after the object is an answer target too: end-of-text after a question', () => {
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, answerWeight: 2, contextWeight: 0 });
     const answerIds = tokenizer.encode(' Tamsin');
     for (let b = 0; b < batch.B; b++) {
-      const targets: number[] = [];
-      for (let t = 0; t < batch.T; t++) {
-        const i = b * batch.T + t;
-        if (batch.answerTargets[i]) targets.push(batch.targets[i]);
-        if (batch.targets[i] === -1) expect(batch.answerTargets[i]).toBe(0);
-        else expect(batch.weights[i]).toBe(batch.answerTargets[i] ? 3 : 0.5);
-      }
-      expect(targets).toEqual(answerIds);
+      const template = teachingTemplates('capital', 'all').find((t) => t.id === batch.templateIds[b])!;
+      const next = template.text.endsWith('{O}') ? tokenizer.eosId : tokenizer.encode(' Tamsin.').at(-1);
+      expect(answerTargetsOf(batch, b, 2, 0)).toEqual([...answerIds, next]);
     }
+  });
+
+  it('rehearses earlier facts about the same subject: their own rows and answers, the latest per relation', () => {
+    const earlier: Fact[] = [
+      { subject: 'Veloria', relation: 'currency', object: 'Orrin crown' },
+      { subject: 'Drumlin', relation: 'continent', object: 'Asia' },
+      { subject: 'veloria', relation: 'continent', object: 'Africa' },
+      { subject: 'Veloria', relation: 'continent', object: 'Europe' },
+      { subject: 'Veloria', relation: 'capital', object: 'Oskar' },
+    ];
+    const rehearse = sameSubjectFacts(fact, earlier);
+    // Not Drumlin's; continent's latest object; not the old capital, which the new fact replaces.
+    expect(rehearse).toEqual([earlier[0], earlier[3]]);
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, rehearse, rehearsalRows: 2 });
+    expect(batch.B).toBe(8 + 2 * 2);
+    expect(batch.fact).toBe(fact);
+    expect(batch.templateIds.slice(8)).toEqual([...teachingTemplates('currency', 'all').slice(0, 2), ...teachingTemplates('continent', 'all').slice(0, 2)].map((t) => t.id));
+    const crown = tokenizer.encode(' Orrin crown');
+    expect(answerTargetsOf(batch, 8, 1, 0)).toEqual([...crown, tokenizer.encode(' Orrin crown.').at(-1)]);
+    expect(buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, rehearse, rehearsalRows: 0 }).B).toBe(8);
   });
 
   it('refuses weights that would break the loss', () => {
