@@ -22,11 +22,12 @@ export interface MethodSettings {
 }
 
 export const METHOD_DEFAULTS = {
-  // One step at lr 2, then more (up to 8) while a wording of the batch is not yet answered.
-  sparse: { t: 500, lr: 2, steps: 1, maxSteps: 8 },
-  'sparse-tf': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
-  'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
-  'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 8 },
+  // One step at lr 2, then more (up to 8) while a wording of the batch is not yet answered with every answer
+  // token the greedy choice at probability 0.5 or more.
+  sparse: { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
+  'sparse-tf': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
+  'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
+  'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
   'sparse-adamw': { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 },
   // Full finetuning at the setting that learns a short stream (a race's few facts) as sparse does; LoRA at the
   // rate that damaged the model least among those that learned anything. Over 100 facts both collapse the
