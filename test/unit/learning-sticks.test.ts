@@ -3,7 +3,8 @@
  * method registry's sparse settings and the default teaching batch, exactly what the app and `npm run
  * experiment` use) is answered by each fact's eval-only question, a wording never seen in pretraining or in a
  * teaching batch, at the end of the stream. Also: the until-answered steps stop as soon as every wording of the
- * batch gives the object, and never write rows on a step that found the fact answered.
+ * batch gives the object, and never write rows on a step that found the fact answered. And a second fact about a
+ * subject does not overwrite the first one's answer (the earlier fact rehearsed in the batch, the answer's end learned).
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +14,7 @@ import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
 import { EngramModel } from '../../src/model/transformer';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
-import { buildTeachingBatch, DEFAULT_TEACHING } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts } from '../../src/learn/teaching-batch';
 import { answersEveryWording } from '../../src/learn/answer-check';
 import { createLearner, methodSpec } from '../../src/learn/methods';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
@@ -96,5 +97,35 @@ describe('steps until answered', () => {
       }
     }
     expect(changedRows).toBeLessThanOrEqual(500); // only the one fixed step's rows
+  }, 300_000);
+});
+
+describe('a second fact about the same subject', () => {
+  // The capital, then a currency whose name starts with the capital's: the capital question must still end
+  // after "Tamsin". Without the answer's end and the rehearsal (the earlier teaching) it came back "Tamsin crowna".
+  const capital: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin' };
+  const currency: Fact = { subject: 'Veloria', relation: 'currency', object: 'Tamsin crown' };
+
+  async function teachBoth(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<string[]> {
+    const model = freshModel();
+    const learner = createLearner('sparse', model, backgroundOf(ckpt));
+    const taught: Fact[] = [];
+    for (const fact of [capital, currency]) {
+      const rehearse = sameSubjectFacts(fact, taught);
+      await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, ...teaching, rehearse }));
+      taught.push(fact);
+    }
+    return (await scoreFacts(model, tok, [capital, currency])).map((s) => s.answer);
+  }
+
+  it('keeps the first answered, with its end, when the earlier fact is rehearsed (and loses it when not)', async () => {
+    expect(sameSubjectFacts(currency, [capital])).toEqual([capital]);
+    const [capitalNow, currencyNow] = await teachBoth({});
+    console.log(`defaults: capital -> "${capitalNow}", currency -> "${currencyNow}"`);
+    expect(capitalNow).toBe('Tamsin');
+    expect(currencyNow).toBe('Tamsin crown');
+    const [capitalBefore] = await teachBoth({ answerEnd: false, rehearsalRows: 0 });
+    console.log(`object tokens only, no rehearsal: capital -> "${capitalBefore}"`);
+    expect(capitalBefore).not.toBe('Tamsin');
   }, 300_000);
 });
