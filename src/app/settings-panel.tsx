@@ -5,6 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { PackName } from '../facts/fact';
+import { METHOD_DEFAULTS } from '../learn/method-defaults';
 import type { LearnSettings } from '../worker/protocol';
 import { SETTING_LIMITS, settingsProblems } from '../worker/settings';
 import type { Engine } from './use-engine';
@@ -55,9 +56,10 @@ export function SettingsPanel({ engine, settings, pack, onApply }: { engine: Eng
         </button>
       </div>
       <p className="muted" data-testid="race-settings">
-        Each method runs with its own defaults, chosen so that each learns a few facts (sparse: t {settings.t}, lr {settings.lr}, {settings.steps} step then more until answered; full
-        finetuning: AdamW lr {settings.fullLr}, 4 steps; LoRA: lr {settings.loraLr}, 4 steps). Over long streams no baseline setting matched sparse's recall without wrecking the
-        model: see the README.
+        Matched learning: every method takes steps until the fact's training wordings give its answer (each answer token at probability {METHOD_DEFAULTS.full.answerProb} or
+        more, at most {METHOD_DEFAULTS.full.maxSteps} steps), so each learns a fact as it comes (sparse: t {settings.t}, lr {settings.lr}; full finetuning: AdamW lr{' '}
+        {settings.fullLr}; LoRA: rank {METHOD_DEFAULTS.lora.rank}, AdamW lr {settings.loraLr}). Then the retention chart shows who forgets: the baselines also lose
+        the earlier taught facts (see the README).
       </p>
       <p className="muted" data-testid="race-status">
         {engine.race.status === 'idle'

@@ -29,9 +29,9 @@ export const METHOD_DEFAULTS = {
   'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
   'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
   'sparse-adamw': { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 },
-  // Full finetuning at the setting that learns a short stream (a race's few facts) as sparse does; LoRA at the
-  // rate that damaged the model least among those that learned anything. Over 100 facts both collapse the
-  // model long before matching sparse's recall (README, "Learning versus forgetting").
-  full: { lr: 3e-4, steps: 4, weightDecay: 0.1 },
-  lora: { lr: 3e-3, steps: 4, rank: 8, alpha: 16, weightDecay: 0.1 },
+  // The baselines take the same stopping rule as sparse, so each fact is learned as it comes (right after its
+  // step, 63% and 71% of a 100-fact stream against sparse's 70%) at the rates where that holds; over the stream
+  // both then lose what the model knew (README, "Learning versus forgetting").
+  full: { lr: 3e-4, steps: 1, maxSteps: 8, answerProb: 0.5, weightDecay: 0.1 },
+  lora: { lr: 3e-3, steps: 1, maxSteps: 8, answerProb: 0.5, rank: 8, alpha: 16, weightDecay: 0.1 },
 } as const satisfies Record<string, MethodSettings>;

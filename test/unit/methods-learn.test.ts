@@ -1,13 +1,11 @@
 /**
- * The registry defaults of sparse memory finetuning and full finetuning (src/learn/method-defaults.ts) learn a
- * short stream: six invented facts taught one after the other on a fresh copy of the shipped model, then asked
- * with the eval-only question (scoreFacts: never in a teaching batch); at least four of the six must be answered
- * exactly. This keeps the method race honest: a method whose defaults do not learn would show "cannot learn"
- * instead of "forgets". wasm backend, as the app's fallback.
- *
- * LoRA is not asserted here because no setting tried learns this stream without wrecking the model: lr 1e-2 x4
- * answered 0 of 6 with garbled text, lr 3e-3 x4 (its default) 1 of 6; over 100 facts every LoRA rate tried lost
- * 92-100% of retention (README, "Learning versus forgetting"). That is a finding about this model, reported there.
+ * The registry defaults of every method in the race (sparse memory finetuning, full finetuning, LoRA;
+ * src/learn/method-defaults.ts) learn a short stream: six invented facts taught one after the other on a fresh
+ * copy of the shipped model, each asked with the eval-only question (scoreFacts: never in a teaching batch) right
+ * after its own step and all of them again at the end. At least four of the six must be answered right after
+ * their step by every method, and at the end by sparse and full finetuning. This keeps the method race honest: a
+ * method whose defaults do not learn would show "cannot learn" instead of "forgets". wasm backend, as the app's
+ * fallback.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreFacts } from '../../src/eval/fact-recall';
 import type { PackFact } from '../../src/facts/fact';
 import { createLearner, methodSpec, type MethodId } from '../../src/learn/methods';
-import { buildTeachingBatch, DEFAULT_TEACHING } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts } from '../../src/learn/teaching-batch';
 import { backgroundOf, type BackgroundStats } from '../../src/learn/tfidf';
 import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
@@ -56,13 +54,26 @@ afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function recallAfterStream(id: MethodId): Promise<{ correct: number; answers: string[] }> {
+interface StreamRecall {
+  /** Facts answered right after their own step. */
+  immediate: number;
+  /** Facts answered at the end of the stream, and the answers. */
+  end: number;
+  answers: string[];
+}
+
+async function recallOverStream(id: MethodId): Promise<StreamRecall> {
   const model = EngramModel.fromCheckpoint(ckpt);
   const learner = createLearner(id, model, background);
   try {
-    for (const fact of facts) await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING }));
+    let immediate = 0;
+    for (const [i, fact] of facts.entries()) {
+      const rehearse = sameSubjectFacts(fact, facts.slice(0, i));
+      await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, rehearse }));
+      if ((await scoreFacts(model, tok, [fact]))[0].exactMatch) immediate++;
+    }
     const scores = await scoreFacts(model, tok, facts);
-    return { correct: scores.filter((s) => s.exactMatch).length, answers: scores.map((s) => s.answer) };
+    return { immediate, end: scores.filter((s) => s.exactMatch).length, answers: scores.map((s) => s.answer) };
   } finally {
     learner.dispose();
     model.dispose();
@@ -70,10 +81,16 @@ async function recallAfterStream(id: MethodId): Promise<{ correct: number; answe
 }
 
 describe('every method learns a short stream at its registry defaults', () => {
-  const learns = (id: MethodId) => async () => {
-    const { correct, answers } = await recallAfterStream(id);
-    expect(correct, `${id} ${JSON.stringify(methodSpec(id).defaults)} answered ${JSON.stringify(answers)} for ${JSON.stringify(facts.map((f) => f.object))}`).toBeGreaterThanOrEqual(4);
+  const learns = (id: MethodId, atTheEnd: boolean) => async () => {
+    const { immediate, end, answers } = await recallOverStream(id);
+    const what = `${id} ${JSON.stringify(methodSpec(id).defaults)}: ${immediate} of 6 right after their step, ${end} at the end ${JSON.stringify(answers)} for ${JSON.stringify(facts.map((f) => f.object))}`;
+    console.log(what);
+    expect(immediate, what).toBeGreaterThanOrEqual(4);
+    if (atTheEnd) expect(end, what).toBeGreaterThanOrEqual(4);
   };
-  it('sparse', learns('sparse'), 60_000);
-  it('full', learns('full'), 120_000);
+  it('sparse', learns('sparse', true), 120_000);
+  it('full', learns('full', true), 300_000);
+  // LoRA learns each fact as it comes and forgets the earlier ones within the stream (README): asserted right
+  // after each step only.
+  it('lora', learns('lora', false), 300_000);
 });
