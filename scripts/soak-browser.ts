@@ -234,14 +234,20 @@ async function main() {
     const reloadStarted = performance.now();
     await page.reload();
     await waitReady(page, 1_200_000);
-    const reloaded = await counters(page);
-    const restoredPoint = reloaded.metrics[0];
+    // The chart history comes back with the facts (end.metrics.length points); the page then measures the restored
+    // model once: wait for that point.
+    let reloaded = await counters(page);
+    for (const until = performance.now() + 1_200_000; reloaded.metrics.length <= end.metrics.length && performance.now() < until; ) {
+      await page.waitForTimeout(1000);
+      reloaded = await counters(page);
+    }
+    const restoredPoint = reloaded.metrics.length > end.metrics.length ? reloaded.metrics[reloaded.metrics.length - 1] : undefined;
     const restoredCount = Number((await page.getByTestId('figure-facts').textContent()) ?? NaN);
     console.log(
-      `reload: ${restoredCount} of ${end.taught} facts restored from IndexedDB in ${((performance.now() - reloadStarted) / 1000).toFixed(1)} s; recall ${pct(restoredPoint?.recall)}, retention ${pct(restoredPoint?.retention)}, NLL ${restoredPoint?.nll.toFixed(3)}${reloaded.failures.length ? `; errors: ${reloaded.failures.join(' | ')}` : ''}`,
+      `reload: ${restoredCount} of ${end.taught} facts restored from IndexedDB and measured in ${((performance.now() - reloadStarted) / 1000).toFixed(1)} s (${restoredPoint ? `at ${restoredPoint.facts} facts` : 'no measurement came'}); recall ${pct(restoredPoint?.recall)}, retention ${pct(restoredPoint?.retention)}, NLL ${restoredPoint?.nll.toFixed(3)}${reloaded.failures.length ? `; errors: ${reloaded.failures.join(' | ')}` : ''}`,
     );
     if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
-    if (restoredCount !== end.taught || end.failures.length > 0 || reloaded.failures.length > 0) process.exitCode = 1;
+    if (restoredCount !== end.taught || !restoredPoint || end.failures.length > 0 || reloaded.failures.length > 0) process.exitCode = 1;
   } finally {
     await browser.close();
     await browserServer.close();
