@@ -234,15 +234,16 @@ async function main() {
     const reloadStarted = performance.now();
     await page.reload();
     await waitReady(page, 1_200_000);
-    // The chart history comes back with the facts (end.metrics.length points); the page then measures the restored
-    // model once: wait for that point.
+    // The reloaded page measures the pretrained model for the charts, then the restored one: wait for the point
+    // that counts the restored facts.
+    const restoredCount = Number((await page.getByTestId('figure-facts').textContent()) ?? NaN);
+    const restoredOf = (c: TestHookCounters) => c.metrics.find((p) => p.facts === restoredCount && p.recall !== null);
     let reloaded = await counters(page);
-    for (const until = performance.now() + 1_200_000; reloaded.metrics.length <= end.metrics.length && performance.now() < until; ) {
+    for (const until = performance.now() + 1_200_000; !restoredOf(reloaded) && performance.now() < until; ) {
       await page.waitForTimeout(1000);
       reloaded = await counters(page);
     }
-    const restoredPoint = reloaded.metrics.length > end.metrics.length ? reloaded.metrics[reloaded.metrics.length - 1] : undefined;
-    const restoredCount = Number((await page.getByTestId('figure-facts').textContent()) ?? NaN);
+    const restoredPoint = restoredOf(reloaded);
     console.log(
       `reload: ${restoredCount} of ${end.taught} facts restored from IndexedDB and measured in ${((performance.now() - reloadStarted) / 1000).toFixed(1)} s (${restoredPoint ? `at ${restoredPoint.facts} facts` : 'no measurement came'}); recall ${pct(restoredPoint?.recall)}, retention ${pct(restoredPoint?.retention)}, NLL ${restoredPoint?.nll.toFixed(3)}${reloaded.failures.length ? `; errors: ${reloaded.failures.join(' | ')}` : ''}`,
     );
