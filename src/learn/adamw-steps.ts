@@ -9,6 +9,7 @@ import { allFinite } from './all-finite';
 import { NonFiniteStepError, type MethodName, type StepReport } from './learner';
 import { targetMask } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
+import { untilAnsweredLabel, type StopRule } from './answer-check';
 
 /** Where the trained tensors live: the model's parameters, or a learner's adapters. */
 export interface TensorStore {
@@ -118,16 +119,8 @@ export async function teachByAdamW(
   return { method, loss: taken.firstLoss / Math.max(1, batch.numTargets), steps: taken.steps, paramsTouched, ms: performance.now() - started };
 }
 
-/** Checks a baseline's steps and maxSteps (RangeError with the value). */
-export function checkSteps(s: { steps: number; maxSteps: number }): void {
-  if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
-  if (!Number.isInteger(s.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${s.maxSteps}`);
+/** " steps=4", " steps=1 until-answered<=8", or "" for one fixed step: the part of a baseline's label. */
+export function stepsLabel(rule: StopRule): string {
+  const until = untilAnsweredLabel(rule);
+  return `${rule.steps > 1 || until ? ` steps=${rule.steps}` : ''}${until ? ` ${until}` : ''}`;
 }
-
-/** " steps=4", " steps=1 until-answered<=8", or "" for one fixed step: the part of a learner's label. */
-export function stepsLabel(s: { steps: number; maxSteps: number; answerProb: number }): string {
-  const until = s.maxSteps > s.steps ? ` until-answered<=${s.maxSteps}${s.answerProb > 0 ? ` p>=${s.answerProb}` : ''}` : '';
-  return `${s.steps > 1 || until ? ` steps=${s.steps}` : ''}${until}`;
-}
-
-

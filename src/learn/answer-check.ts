@@ -36,9 +36,26 @@ export async function readAnswered(batch: TeachingBatch, evidence: AnswerEvidenc
   return (logProbs as Float32Array).every((lp) => lp >= floor);
 }
 
-/** A margin must be a probability below 1 (RangeError with the value). */
-export function checkAnswerProb(p: number): void {
-  if (!(p >= 0 && p < 1)) throw new RangeError(`answerProb must be at least 0 and below 1, got ${p}`);
+/** The steps every learner takes: `steps`, then up to `maxSteps` while the batch is not answered with margin `answerProb`. */
+export interface StopRule {
+  readonly steps: number;
+  readonly maxSteps: number;
+  readonly answerProb: number;
+}
+
+/** A learner's stop rule from its settings, with the defaults (1 step, no more, no margin), checked (RangeError). */
+export function stopRule(settings: { steps?: number; maxSteps?: number; answerProb?: number }): StopRule {
+  const steps = settings.steps ?? 1;
+  const rule = { steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps), answerProb: settings.answerProb ?? 0 };
+  if (!Number.isInteger(rule.steps) || rule.steps < 1) throw new RangeError(`steps must be a positive integer, got ${rule.steps}`);
+  if (!Number.isInteger(rule.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${rule.maxSteps}`);
+  if (!(rule.answerProb >= 0 && rule.answerProb < 1)) throw new RangeError(`answerProb must be at least 0 and below 1, got ${rule.answerProb}`);
+  return rule;
+}
+
+/** "until-answered<=8 p>=0.5" (or without the margin) when steps may follow the fixed ones, else "": for labels. */
+export function untilAnsweredLabel(rule: StopRule): string {
+  return rule.maxSteps > rule.steps ? `until-answered<=${rule.maxSteps}${rule.answerProb > 0 ? ` p>=${rule.answerProb}` : ''}` : '';
 }
 
 /** Whether every object token of every row is the model's argmax prediction (`predicted` [B, T], position t predicts t + 1). */

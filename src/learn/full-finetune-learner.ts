@@ -16,11 +16,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { AdamW, type Gradient, type RowGradient } from './adamw';
-import { checkSteps, stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
-import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
+import { answerEvidence, readAnswered, stopRule, type AnswerEvidence } from './answer-check';
 
 export interface FullFinetuneSettings {
   /** AdamW learning rate (on the sum-reduced loss). */
@@ -44,11 +44,8 @@ export class FullFinetuneLearner implements Learner {
   private readonly optimizer: AdamW;
 
   constructor(readonly model: EngramModel, settings: FullFinetuneSettings) {
-    const steps = settings.steps ?? 1;
-    this.settings = { weightDecay: 0.1, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
+    this.settings = { weightDecay: 0.1, ...settings, ...stopRule(settings) };
     const s = this.settings;
-    checkSteps(s);
-    checkAnswerProb(s.answerProb);
     this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
     this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
   }

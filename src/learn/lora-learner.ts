@@ -14,11 +14,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearAdapters } from '../model/linear';
 import type { EngramModel } from '../model/transformer';
 import { AdamW } from './adamw';
-import { checkSteps, stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
-import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
+import { answerEvidence, readAnswered, stopRule, type AnswerEvidence } from './answer-check';
 
 export interface LoraSettings {
   /** AdamW learning rate (on the sum-reduced loss). */
@@ -54,13 +54,10 @@ export class LoraLearner implements Learner, LinearAdapters {
   private readonly scale: number;
 
   constructor(readonly model: EngramModel, settings: LoraSettings) {
-    const steps = settings.steps ?? 1;
-    this.settings = { rank: 8, alpha: 16, weightDecay: 0.1, seed: 0, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
+    this.settings = { rank: 8, alpha: 16, weightDecay: 0.1, seed: 0, ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!Number.isInteger(s.rank) || s.rank < 1) throw new RangeError(`rank must be a positive integer, got ${s.rank}`);
     if (!(s.alpha > 0) || !Number.isFinite(s.alpha)) throw new RangeError(`alpha must be a positive number, got ${s.alpha}`);
-    checkSteps(s);
-    checkAnswerProb(s.answerProb);
     if (model.adapters) throw new Error('this model already has adapters installed (another LoRA learner?); dispose that learner first');
     this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
     this.scale = s.alpha / s.rank;

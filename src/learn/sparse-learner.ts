@@ -24,7 +24,7 @@ import { tfidfTopT } from '../kernels/select-top-t';
 import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
 import type { TeachingBatch } from './teaching-batch';
-import { answerEvidence, checkAnswerProb, readAnswered, type AnswerEvidence } from './answer-check';
+import { answerEvidence, readAnswered, stopRule, untilAnsweredLabel, type AnswerEvidence } from './answer-check';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
 import { summedNextTokenLoss, targetMask } from './next-token-loss';
 
@@ -106,14 +106,10 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    const steps = settings.steps ?? 1;
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, answerProb: settings.answerProb ?? 0, steps, maxSteps: Math.max(steps, settings.maxSteps ?? steps) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
-    if (!Number.isInteger(s.steps) || s.steps < 1) throw new RangeError(`steps must be a positive integer, got ${s.steps}`);
-    if (!Number.isInteger(s.maxSteps)) throw new RangeError(`maxSteps must be an integer, got ${s.maxSteps}`);
-    checkAnswerProb(s.answerProb);
     if (s.ranking === 'tfidf' && s.background === 'pretrain' && !pretrainBackground) {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
@@ -125,7 +121,8 @@ export class SparseMemoryLearner implements Learner {
     if (s.background === 'stream') parts.push('bg=stream');
     if (s.optimizer === 'adamw') parts.push('adamw');
     if (s.steps > 1) parts.push(`steps=${s.steps}`);
-    if (s.maxSteps > s.steps) parts.push(`until-answered<=${s.maxSteps}${s.answerProb > 0 ? ` p>=${s.answerProb}` : ''}`);
+    const until = untilAnsweredLabel(s);
+    if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;

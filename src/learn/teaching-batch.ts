@@ -79,17 +79,16 @@ export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   rehearse?: readonly Fact[];
 }
 
-const sameName = (a: string, b: string) => a.normalize('NFC').toLowerCase().trim() === b.normalize('NFC').toLowerCase().trim();
-
 /**
  * The facts of `earlier` (in teaching order) a batch for `fact` rehearses: those about the same subject, the
  * latest one per relation (a later fact of a relation replaces an earlier one), except `fact`'s own relation,
  * whose new object replaces the old.
  */
 export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
+  // The subject as written, the identity facts have everywhere else (factKey, TaughtFacts.findSame).
   const byRelation = new Map<Fact['relation'], Fact>();
   for (const other of earlier) {
-    if (other.relation !== fact.relation && sameName(other.subject, fact.subject)) byRelation.set(other.relation, other);
+    if (other.relation !== fact.relation && other.subject === fact.subject) byRelation.set(other.relation, other);
   }
   return [...byRelation.values()];
 }

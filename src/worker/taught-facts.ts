@@ -58,7 +58,6 @@ export class TaughtFacts {
     return this.list.find((entry) => entry.id === id);
   }
 
-  /** The taught fact with the same subject, relation and object, if any. */
   /**
    * The facts a step of `fact` rehearses: the taught facts about the same subject (sameSubjectFacts) before
    * `before` in the list, or before the end. An undo's replay of a later fact therefore rehearses exactly what it
@@ -69,6 +68,7 @@ export class TaughtFacts {
     return sameSubjectFacts(fact, this.list.slice(0, end < 0 ? this.list.length : end).map((entry) => entry.fact));
   }
 
+  /** The taught fact with the same subject, relation and object, if any. */
   findSame(fact: Fact): TaughtFact | undefined {
     return this.list.find((e) => e.fact.subject === fact.subject && e.fact.relation === fact.relation && e.fact.object === fact.object);
   }
