@@ -3,7 +3,7 @@
  * (scripts/data/build.ts, DEFAULT_OPTIONS), checks that its tokenizer is the shipped public/model/tokenizer.json,
  * and writes token ids (no text) to build/train/data/ (format in train/data.py).
  *
- *   npx tsx train/prepare-data.ts [--out build/train/data] [--max-per-relation N]
+ *   npx tsx train/prepare-data.ts [--out build/train/data] [--max-per-relation N] [--extra-questions | --more-questions]
  *
  * Facts are the knowledge base's (optionally capped per relation, deterministically by a hash of the subject,
  * so exposures per fact stay high); the list of pretrained facts is also written to
@@ -18,7 +18,7 @@ import type { KbFact } from '../src/facts/fact';
 import { RELATIONS } from '../src/facts/relations';
 import { evalTemplates, scoringParts, trainTemplates, renderTemplate } from '../src/facts/templates';
 import { EOS_ID, PAD_ID, loadTokenizer } from '../src/model/tokenizer';
-import { extraQuestionTemplates } from '../src/facts/extra-questions';
+import { extraQuestionTemplates, pretrainQuestionTemplates } from '../src/facts/extra-questions';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -28,6 +28,8 @@ const arg = (name: string, fallback: string) => {
 const out = arg('--out', 'build/train/data');
 const maxPerRelation = Number(arg('--max-per-relation', '0'));
 const extraQuestions = args.includes('--extra-questions');
+// --more-questions: the extra questions and five more per relation that only pretraining uses (phase 3)
+const moreQuestions = args.includes('--more-questions');
 
 const t0 = Date.now();
 const build = buildData(DEFAULT_OPTIONS);
@@ -62,7 +64,8 @@ const templateIds: string[] = [];
 const evalPrompts = new Set<string>();
 facts.forEach((fact, fi) => {
   for (const t of evalTemplates(fact.relation)) evalPrompts.add(scoringParts(t, fact).prompt);
-  const templates = [...trainTemplates(fact.relation), ...(extraQuestions ? extraQuestionTemplates(fact.relation) : [])];
+  const extra = moreQuestions ? pretrainQuestionTemplates(fact.relation) : extraQuestions ? extraQuestionTemplates(fact.relation) : [];
+  const templates = [...trainTemplates(fact.relation), ...extra];
   for (const t of templates) {
     if (evalPrompts.has(scoringParts(t, fact).prompt)) throw new Error(`training template ${t.id} renders an eval-only prompt for ${fact.subject}`);
     let ti = templateIds.indexOf(t.id);
@@ -126,7 +129,8 @@ const meta = {
   kb_facts: build.kb.length,
   facts_per_relation: perRelation,
   max_per_relation: maxPerRelation,
-  extra_questions: extraQuestions,
+  extra_questions: extraQuestions || moreQuestions,
+  more_questions: moreQuestions,
   facts_file: 'pretrained-facts.jsonl',
   renderings: factIndex.length / 4,
   fact_tokens: factTokens.length,

@@ -100,6 +100,54 @@ def slot_usage(model, stream, ctx, pad_id, eot_id, max_tokens=40_000):
     return {"frac_read": round(float((seen > 0).float().mean()), 4), "top1pct_share": round(top / max(1, tot), 4)}
 
 
+def init_from_export(model, path):
+    """Start from an exported checkpoint (public/model/engram.safetensors: fp16, BatchNorm folded into the query
+    projection), for a continued-pretraining phase. The folded projection is loaded as the query layer and the
+    query BatchNorm is pinned to the identity in eval mode (never updated), so the model computes exactly what
+    the export computes and a later export folds nothing new in."""
+    import safetensors_io
+    t, _meta = safetensors_io.load(path)
+    get = lambda name: torch.from_numpy(np.asarray(t[name], dtype=np.float32).copy())
+    with torch.no_grad():
+        model.tok.weight.copy_(get("tok_emb"))
+        model.pos.weight.copy_(get("pos_emb"))
+        model.ln_f.weight.copy_(get("ln_f"))
+        if model.values is not None:
+            model.values.weight.copy_(get("mem_values"))
+        for i, b in enumerate(model.blocks):
+            p = f"blocks.{i}."
+            b.ln1.weight.copy_(get(p + "ln1"))
+            b.attn.qkv.weight.copy_(get(p + "attn.qkv"))
+            b.attn.proj.weight.copy_(get(p + "attn.proj"))
+            if b.kind != "none":
+                b.ln2.weight.copy_(get(p + "ln2"))
+            if b.kind == "ffn":
+                for w in ("w1", "w2", "w3"):
+                    getattr(b.ffn, w).weight.copy_(get(p + "ffn." + w))
+            elif b.kind == "memory":
+                m = b.mem
+                m.query.weight.copy_(get(p + "mem.query.weight"))
+                m.query.bias.copy_(get(p + "mem.query.bias"))
+                m.keys.copy_(get(p + "mem.keys"))
+                m.w1.weight.copy_(get(p + "mem.w1"))
+                m.w2.weight.copy_(get(p + "mem.w2"))
+                pin_identity_batchnorm(m.query_bn)
+
+
+def pin_identity_batchnorm(bn):
+    """y = x, in training too: running statistics mean 0, var 1 - eps (so 1/sqrt(var + eps) is exactly 1), no
+    affine change, eval mode that model.train() cannot switch off, parameters frozen."""
+    with torch.no_grad():
+        bn.weight.fill_(1.0)
+        bn.bias.zero_()
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1.0 - bn.eps)
+    bn.weight.requires_grad_(False)
+    bn.bias.requires_grad_(False)
+    bn.eval()
+    bn.train = lambda mode=True: bn
+
+
 def lr_mult(step, total, warmup, cooldown):
     if step < warmup:
         return (step + 1) / warmup
@@ -128,6 +176,7 @@ def main():
     ap.add_argument("--deadline-utc", default="", help="HH:MM; shrink --steps (before the cooldown starts) to finish by then")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stop-at-step", type=int, default=0, help="save and exit at this step (to replay a run in phases)")
+    ap.add_argument("--init-from", default="", help="start (not resume) from an exported safetensors checkpoint: a continued-pretraining phase")
     # model
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
@@ -156,6 +205,8 @@ def main():
     random.seed(args.seed)
     np.random.seed(args.seed)
     model = Transformer(cfg)
+    if args.init_from:
+        init_from_export(model, args.init_from)
     opt = build_dense_optimizer(model, args.lr, args.wd)
     vopt = LazyRowAdam(model.values.weight, args.value_lr) if model.values is not None else None
     mixer = Mixer(data, args.context, args.fact_frac, args.seed)
@@ -179,6 +230,10 @@ def main():
         if s["cfg"] != cfg.to_dict():
             raise SystemExit(f"{ck} was trained with another config: {s['cfg']}")
         model.load_state_dict(s["model"])
+        if args.init_from:
+            for b in model.blocks:
+                if b.kind == "memory":
+                    pin_identity_batchnorm(b.mem.query_bn)
         opt.load_state_dict(s["opt"])
         if vopt is not None:
             vopt.load_state_dict(s["vopt"])

@@ -9,6 +9,7 @@
  * None of these is an eval-only template (checked below and in prepare-data.ts), so the eval-only question
  * still measures paraphrase generalisation.
  */
+import { personWordings } from './person-wordings';
 import type { Relation } from './relations';
 import { evalTemplates, type Template } from './templates';
 
@@ -29,9 +30,45 @@ const EXTRA: Readonly<Record<Relation, readonly string[]>> = {
 };
 
 export function extraQuestionTemplates(relation: Relation): Template[] {
-  const evalTexts = new Set(evalTemplates(relation).map((t) => t.text));
+  const evalTexts = new Set([...evalTemplates(relation), ...personWordings(relation)].map((t) => t.text));
   return EXTRA[relation].map((text, i) => {
-    if (evalTexts.has(text)) throw new Error(`extra question ${relation}/${i} is an eval-only template`);
+    if (evalTexts.has(text)) throw new Error(`extra question ${relation}/${i} is an eval-only template or a person wording`);
     return { id: `${relation}/qx${i + 1}`, relation, kind: 'question' as const, text, evalOnly: false };
   });
+}
+
+/**
+ * Five more question phrasings per relation that only pretraining uses (`train/prepare-data.ts
+ * --more-questions`), never a teaching batch: question words the other training questions lack ("When ...",
+ * "Tell me ...", "... which year?", a bare "Birth year of X?"), so the base model learns to extract a fact by
+ * questions in general rather than by a handful of strings. With the three extras alone the eval-only question
+ * got 0% on atomic number and 21% on birth year: no training question began "How many", none about a person
+ * began "When", and the model answered those with another relation ("How many protons does an atom of Argon
+ * have?" -> " a nitrogen", "When was Adam Smith born?" -> " economist"). None is an eval-only template or a person wording (the
+ * wordings recall is measured with), checked below.
+ */
+const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
+  capital: ['Q: Where is the seat of government of {S}?\nA: {O}', 'Q: The country of {S} has which capital?\nA: {O}', 'Q: Tell me the capital of {S}.\nA: {O}', "Q: {S}'s capital is which city?\nA: {O}", 'Q: Capital of {S}?\nA: {O}'],
+  continent: ['Q: Which part of the world is {S} in?\nA: {O}', 'Q: On what continent does the country of {S} lie?\nA: {O}', 'Q: Tell me the continent of {S}.\nA: {O}', 'Q: {S} lies on which continent?\nA: {O}', 'Q: Continent of {S}?\nA: {O}'],
+  currency: ['Q: Which currency does {S} use?\nA: {O}', 'Q: What do you pay with in {S}?\nA: {O}', 'Q: Tell me the currency of {S}.\nA: {O}', 'Q: The country of {S} uses which currency?\nA: {O}', 'Q: Currency of {S}?\nA: {O}'],
+  language: ['Q: What is one official language of {S}?\nA: {O}', 'Q: Tell me a language of {S}.\nA: {O}', 'Q: The people of {S} speak which language?\nA: {O}', 'Q: In {S}, what language do many people speak?\nA: {O}', 'Q: Language of {S}?\nA: {O}'],
+  calling_code: ['Q: What do you dial to phone {S}?\nA: {O}', 'Q: Tell me the calling code of {S}.\nA: {O}', 'Q: Which international code is used for calls to {S}?\nA: {O}', 'Q: The country of {S} has which dialing code?\nA: {O}', 'Q: Calling code of {S}?\nA: {O}'],
+  independence_year: ['Q: Which year did {S} win its independence?\nA: {O}', 'Q: Tell me the year {S} became independent.\nA: {O}', 'Q: The independence of {S} came in which year?\nA: {O}', 'Q: When was {S} made independent?\nA: {O}', 'Q: Independence year of {S}?\nA: {O}'],
+  element_symbol: ['Q: How do chemists abbreviate {S}?\nA: {O}', 'Q: Tell me the chemical symbol of {S}.\nA: {O}', 'Q: The element {S} has which symbol?\nA: {O}', 'Q: Which letters are used for {S} on the periodic table?\nA: {O}', 'Q: Symbol of {S}?\nA: {O}'],
+  atomic_number: ['Q: How many protons are in the nucleus of {S}?\nA: {O}', 'Q: At which position in the periodic table is {S}?\nA: {O}', 'Q: Tell me the atomic number of {S}.\nA: {O}', 'Q: The element {S} has which atomic number?\nA: {O}', 'Q: Atomic number of {S}?\nA: {O}'],
+  element_category: ['Q: Tell me the category of {S}.\nA: {O}', 'Q: The element {S} is of which kind?\nA: {O}', 'Q: What group of elements does {S} fall into?\nA: {O}', 'Q: How would a chemist classify {S}?\nA: {O}', 'Q: Category of {S}?\nA: {O}'],
+  birth_year: ['Q: In what year did {S} come into the world?\nA: {O}', 'Q: Tell me the year {S} was born.\nA: {O}', 'Q: Which year saw the birth of {S}?\nA: {O}', 'Q: When did {S} come into the world?\nA: {O}', 'Q: Birth year of {S}?\nA: {O}'],
+  nationality: ['Q: Tell me the nationality of {S}.\nA: {O}', 'Q: Of which nationality was {S}?\nA: {O}', 'Q: What citizenship did {S} hold?\nA: {O}', 'Q: By origin, what was {S}?\nA: {O}', 'Q: Nationality of {S}?\nA: {O}'],
+  occupation: ['Q: Tell me the occupation of {S}.\nA: {O}', 'Q: What line of work was {S} in?\nA: {O}', 'Q: {S} was known as what?\nA: {O}', 'Q: What was {S} known for working as?\nA: {O}', 'Q: Occupation of {S}?\nA: {O}'],
+  city_country: ['Q: Tell me the country of the city {S}.\nA: {O}', 'Q: The city of {S} lies in which country?\nA: {O}', 'Q: In what country can you find {S}?\nA: {O}', 'Q: {S} is located in which country?\nA: {O}', 'Q: Country of the city {S}?\nA: {O}'],
+};
+
+/** The extra questions and the pretraining-only ones: every question wording pretraining uses beyond the core. */
+export function pretrainQuestionTemplates(relation: Relation): Template[] {
+  const held = new Set([...evalTemplates(relation), ...personWordings(relation)].map((t) => t.text));
+  const more = PRETRAIN_ONLY[relation].map((text, i) => {
+    if (held.has(text)) throw new Error(`pretraining question ${relation}/${i} is an eval-only template or a person wording`);
+    return { id: `${relation}/qp${i + 1}`, relation, kind: 'question' as const, text, evalOnly: false };
+  });
+  return [...extraQuestionTemplates(relation), ...more];
 }

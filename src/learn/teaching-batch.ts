@@ -8,7 +8,7 @@
  */
 import type { Fact } from '../facts/fact';
 import { trainTemplates, evalTemplates, scoringParts, type Template } from '../facts/templates';
-import { extraQuestionTemplates } from '../facts/extra-questions';
+import { pretrainQuestionTemplates } from '../facts/extra-questions';
 import type { EngramTokenizer } from '../model/tokenizer';
 
 export interface TeachingBatch {
@@ -38,8 +38,10 @@ export class FactTooLongError extends Error {
 
 /**
  * Which wordings a teaching batch uses: 'core' is the four training statements and the training question;
- * 'all' adds the three extra training questions that pretraining also used (src/facts/extra-questions.ts).
- * Neither ever includes the eval-only pair.
+ * 'all' adds every other question pretraining used (src/facts/extra-questions.ts): the three extra questions,
+ * then the pretraining-only ones, which a batch reaches only with more than 8 rows (statements and questions
+ * interleave, so 8 rows are the core wordings and the three extras). Neither ever includes the eval-only pair or
+ * a person wording.
  */
 export type Wordings = 'core' | 'all';
 
@@ -98,7 +100,7 @@ export function teachingTemplates(relation: Fact['relation'], wordings: Wordings
   const core = trainTemplates(relation);
   if (wordings === 'core') return [...core];
   const statements = core.filter((t) => t.kind === 'statement');
-  const questions = [...core.filter((t) => t.kind === 'question'), ...extraQuestionTemplates(relation)];
+  const questions = [...core.filter((t) => t.kind === 'question'), ...pretrainQuestionTemplates(relation)];
   const out: Template[] = [];
   for (let i = 0; i < Math.max(statements.length, questions.length); i++) {
     if (i < statements.length) out.push(statements[i]);

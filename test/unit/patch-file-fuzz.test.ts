@@ -66,7 +66,7 @@ function cases(good: Uint8Array): Case[] {
 
   raw('other N', { n: 16_384 }, /memory of 16,384 slots x 128 values; this model has 65,536 x 128/);
   raw('other Dv', { valueDim: 64, values: new Float32Array(0), slots: [] }, /memory of 65,536 slots x 64 values/);
-  raw('other checkpoint', { sha256: OTHER_SHA }, /made for another checkpoint \(sha256 ffffffffffff\.\.\., this page runs 8709bcd4ce49\.\.\.\)/);
+  raw('other checkpoint', { sha256: OTHER_SHA }, new RegExp(`made for another checkpoint \\(sha256 ffffffffffff\\.\\.\\., this page runs ${MODEL.checkpointSha256.slice(0, 12)}\\.\\.\\.\\)`));
   out.push({ kind: 'more rows than slots', bytes: buildRawPatch({ ...validParts(), n: 4, json: '{"facts":[]}', slots: [0, 1, 2, 3, 3], values: new Float32Array(5 * 128) }), model: { ...MODEL, slots: 4 }, message: /lists 5 rows, more than the model's 4 slots/ });
 
   for (let i = 0; i < 8; i++) {

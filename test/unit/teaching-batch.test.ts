@@ -59,12 +59,12 @@ describe('buildTeachingBatch', () => {
 });
 
 describe('teaching options', () => {
-  it("'all' wordings add the extra training questions, alternate statements and questions, and never use an eval-only template", () => {
+  it("'all' wordings add the other pretraining questions, alternate statements and questions, and never use an eval-only template", () => {
     for (const relation of RELATIONS) {
       const all = teachingTemplates(relation, 'all');
       const core = teachingTemplates(relation, 'core');
-      expect(all.length).toBe(core.length + 3);
-      expect(all.filter((t) => t.kind === 'question').length).toBe(4);
+      expect(all.length).toBe(core.length + 8);
+      expect(all.filter((t) => t.kind === 'question').length).toBe(9);
       expect(all.slice(0, 2).map((t) => t.kind)).toEqual(['statement', 'question']);
       const evalTexts = new Set(evalTemplates(relation).map((t) => t.text));
       expect(all.some((t) => t.evalOnly || evalTexts.has(t.text))).toBe(false);
