@@ -29,23 +29,28 @@ const EXTRA: Readonly<Record<Relation, readonly string[]>> = {
   city_country: ['Q: What country is {S} in?\nA: {O}', 'Q: {S} is a city in which country?\nA: {O}', 'Q: Where is the city of {S}?\nA: {O}'],
 };
 
-export function extraQuestionTemplates(relation: Relation): Template[] {
-  const evalTexts = new Set([...evalTemplates(relation), ...personWordings(relation)].map((t) => t.text));
-  return EXTRA[relation].map((text, i) => {
-    if (evalTexts.has(text)) throw new Error(`extra question ${relation}/${i} is an eval-only template or a person wording`);
-    return { id: `${relation}/qx${i + 1}`, relation, kind: 'question' as const, text, evalOnly: false };
+/** Templates from question texts; none may be an eval-only template or a person wording (the wordings recall asks). */
+function questionTemplates(relation: Relation, texts: readonly string[], idTag: string, what: string): Template[] {
+  const heldOut = new Set([...evalTemplates(relation), ...personWordings(relation)].map((t) => t.text));
+  return texts.map((text, i) => {
+    if (heldOut.has(text)) throw new Error(`${what} ${relation}/${i} is an eval-only template or a person wording`);
+    return { id: `${relation}/${idTag}${i + 1}`, relation, kind: 'question' as const, text, evalOnly: false };
   });
 }
 
+export function extraQuestionTemplates(relation: Relation): Template[] {
+  return questionTemplates(relation, EXTRA[relation], 'qx', 'extra question');
+}
+
 /**
- * Five more question phrasings per relation that only pretraining uses (`train/prepare-data.ts
- * --more-questions`), never a teaching batch: question words the other training questions lack ("When ...",
- * "Tell me ...", "... which year?", a bare "Birth year of X?"), so the base model learns to extract a fact by
- * questions in general rather than by a handful of strings. With the three extras alone the eval-only question
- * got 0% on atomic number and 21% on birth year: no training question began "How many", none about a person
- * began "When", and the model answered those with another relation ("How many protons does an atom of Argon
- * have?" -> " a nitrogen", "When was Adam Smith born?" -> " economist"). None is an eval-only template or a person wording (the
- * wordings recall is measured with), checked below.
+ * Five more question phrasings per relation for pretraining (`train/prepare-data.ts --more-questions`); a
+ * teaching batch reaches them only with more than 8 rows. They use question words the other training questions
+ * lack ("How many ...", "When ...", "Tell me ...", "... which year?", a bare "Birth year of X?"), so the base model
+ * learns to extract a fact by questions in general rather than by a handful of strings. With the three extras
+ * alone the eval-only question got 0% on atomic number and 21% on birth year: no training question began "How
+ * many", none about a person began "When", and the model answered those with another relation ("How many protons
+ * does an atom of Argon have?" -> " a nitrogen", "When was Adam Smith born?" -> " economist"). None is an
+ * eval-only template or a person wording, checked below.
  */
 const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
   capital: ['Q: Where is the seat of government of {S}?\nA: {O}', 'Q: The country of {S} has which capital?\nA: {O}', 'Q: Tell me the capital of {S}.\nA: {O}', "Q: {S}'s capital is which city?\nA: {O}", 'Q: Capital of {S}?\nA: {O}'],
@@ -65,10 +70,5 @@ const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
 
 /** The extra questions and the pretraining-only ones: every question wording pretraining uses beyond the core. */
 export function pretrainQuestionTemplates(relation: Relation): Template[] {
-  const held = new Set([...evalTemplates(relation), ...personWordings(relation)].map((t) => t.text));
-  const more = PRETRAIN_ONLY[relation].map((text, i) => {
-    if (held.has(text)) throw new Error(`pretraining question ${relation}/${i} is an eval-only template or a person wording`);
-    return { id: `${relation}/qp${i + 1}`, relation, kind: 'question' as const, text, evalOnly: false };
-  });
-  return [...extraQuestionTemplates(relation), ...more];
+  return [...extraQuestionTemplates(relation), ...questionTemplates(relation, PRETRAIN_ONLY[relation], 'qp', 'pretraining question')];
 }
