@@ -9,19 +9,23 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--answer-end on|off]
- *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--heldout-tokens 4096]
+ *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1] [--relation-sample 32]
+ *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
  *
  * --t / --lr / --steps / --max-steps / --answer-prob override every listed method's defaults (the teaching options
- * apply to every method); --sweep [method:]key=v1,v2 runs a grid (repeatable).
+ * apply to every method); --sweep [method:]key=v1,v2 runs a grid (repeatable). --optimizer sgd runs full finetuning
+ * and LoRA with plain SGD (--value-lr: full finetuning's rate for the value table); --relation-weight ranks sparse
+ * slots against a per-relation background too (src/learn/relation-background.ts, counted on --relation-sample
+ * known facts per relation, none from the retention probe).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
-import { PACK_NAMES, type Fact } from '../src/facts/fact';
+import { factKey, PACK_NAMES, type Fact } from '../src/facts/fact';
 import { RELATIONS, type Relation } from '../src/facts/relations';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
@@ -36,6 +40,7 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { backgroundOf } from '../src/learn/tfidf';
+import { relationBackground } from '../src/learn/relation-background';
 import type { SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
@@ -57,11 +62,16 @@ const { values: args } = parseArgs({
     'answer-end': { type: 'string' },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
+    'relation-weight': { type: 'string' },
+    optimizer: { type: 'string' },
+    'value-lr': { type: 'string' },
+    'relation-sample': { type: 'string', default: '32' },
     seed: { type: 'string', default: '1' },
     sweep: { type: 'string', multiple: true },
     merge: { type: 'string' },
     'eval-every': { type: 'string', default: '50' },
     probe: { type: 'string', default: '480' },
+    'probe-file': { type: 'string', default: 'public/data/retention-probe.jsonl' },
     'heldout-tokens': { type: 'string', default: '4096' },
     json: { type: 'string', default: 'experiments/latest.json' },
     csv: { type: 'string', default: 'experiments/latest.csv' },
@@ -160,11 +170,17 @@ function plannedRuns(): Run[] {
     overrides.answerProb = Number(args['answer-prob']);
     if (!(overrides.answerProb >= 0 && overrides.answerProb < 1)) fail(`--answer-prob must be at least 0 and below 1, got "${args['answer-prob']}"`);
   }
+  if (args.optimizer !== undefined) {
+    if (args.optimizer !== 'adamw' && args.optimizer !== 'sgd') fail(`--optimizer must be adamw or sgd (full finetuning and LoRA), got "${args.optimizer}"`);
+    overrides.optimizer = args.optimizer;
+  }
+  if (args['value-lr'] !== undefined) overrides.valueLr = num('value-lr', args['value-lr']);
+  if (args['relation-weight'] !== undefined) overrides.relationWeight = num('relation-weight', args['relation-weight']);
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
-    const m = /^(?:([a-z-]+):)?(t|lr|steps|maxSteps|answerProb|writtenPenalty|rank)=(.+)$/.exec(text);
-    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, steps, maxSteps, answerProb, writtenPenalty, rank), got "${text}"`);
+    const m = /^(?:([a-z-]+):)?(t|lr|valueLr|steps|maxSteps|answerProb|writtenPenalty|relationWeight|rank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, valueLr, steps, maxSteps, answerProb, writtenPenalty, relationWeight, rank), got "${text}"`);
     if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
     sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => num('sweep', v)) });
   }
@@ -284,7 +300,8 @@ async function main() {
   const tok = loadTokenizer(readFileSync(`${args.model}/tokenizer.json`, 'utf8'));
   const background = backgroundOf(ckpt);
   const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
-  const probe = probeSubset(parseRetentionProbe(readFileSync('public/data/retention-probe.jsonl', 'utf8')), int('probe', args.probe));
+  const fullProbe = parseRetentionProbe(readFileSync(args['probe-file']!, 'utf8'));
+  const probe = probeSubset(fullProbe, int('probe', args.probe));
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
   const suite: EvalSuite = {
     tokenizer: tok,
@@ -298,6 +315,14 @@ async function main() {
 
   const baseModel = EngramModel.fromCheckpoint(ckpt);
   const base = await evaluate(baseModel, suite, facts);
+  if (background && runs.some((run) => (run.settings.relationWeight ?? 0) > 0)) {
+    // The per-relation background samples known facts, never the probe's (that would shield what retention measures).
+    const probeKeys = new Set(fullProbe.map(factKey));
+    const known = readFactsFile(`${args.model}/pretrained-facts.jsonl`).filter((f) => !probeKeys.has(factKey(f)));
+    const t0 = Date.now();
+    background.byRelation = await relationBackground(baseModel, tok, known, int('relation-sample', args['relation-sample']));
+    console.log(`relation background: ${args['relation-sample']} known facts per relation, ${background.byRelation.size} relations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
   baseModel.dispose();
   console.log(`base model: recall ${pct(base.recall.exactMatch)} of the stream before teaching, retention ${pct(base.retention.exactMatch)}, NLL ${base.nll!.mean.toFixed(3)}, multiple choice ${pct(base.multipleChoice ?? 0)} (${(base.ms / 1000).toFixed(0)} s)`);
 

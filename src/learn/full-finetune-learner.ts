@@ -1,6 +1,6 @@
 /**
- * Full finetuning, the paper's first baseline (docs/method.md §3; Lin et al. 2025): AdamW with weight decay 0.1 on
- * EVERY parameter of the model for each step on a fact's teaching batch: embeddings, positions, norms,
+ * Full finetuning, the paper's first baseline (docs/method.md §3; Lin et al. 2025): AdamW with weight decay 0.1 (or,
+ * as an option, plain SGD with its own rate for the value table) on EVERY parameter of the model for each step on a fact's teaching batch: embeddings, positions, norms,
  * attention, the memory layer's query projection, keys, w1, w2, and the whole value table.
  *
  * The value table's gradient comes from the dL/dy tap at the memory read (readDeltas) turned into rows for
@@ -11,12 +11,13 @@
  * The lookup's top-K is differentiated with the custom gradient in memory-layer.ts (differentiableLookup).
  *
  * A non-finite loss, gradient or update rolls the fact back (parameters and optimizer moments) and throws
- * NonFiniteStepError (adamw-steps.ts).
+ * NonFiniteStepError (optimizer-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/transformer';
 import { AdamW, type Gradient, type RowGradient } from './adamw';
-import { stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { stepsLabel, teachByOptimizer, type Gradients, type StepOptimizer, type TensorStore } from './optimizer-steps';
+import { Sgd } from './sgd';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
@@ -31,8 +32,12 @@ export interface FullFinetuneSettings {
   readonly maxSteps?: number;
   /** With maxSteps: the answer tokens' least probability for answered (default 0: the argmax), answer-check.ts. */
   readonly answerProb?: number;
-  /** Decoupled weight decay on every parameter (default 0.1, as in the paper). */
+  /** Decoupled weight decay on every parameter (default 0.1, as in the paper; AdamW only). */
   readonly weightDecay?: number;
+  /** 'adamw' (default, the paper's baseline) or 'sgd' (plain SGD, sgd.ts: the optimizer sparse finetuning uses). */
+  readonly optimizer?: 'adamw' | 'sgd';
+  /** SGD only: the value table's learning rate (default: lr); its row gradients are tiny next to the dense weights'. */
+  readonly valueLr?: number;
 }
 
 const VALUES = 'mem_values';
@@ -41,13 +46,19 @@ export class FullFinetuneLearner implements Learner {
   readonly method = 'full' as const;
   readonly label: string;
   readonly settings: Required<FullFinetuneSettings>;
-  private readonly optimizer: AdamW;
+  private readonly optimizer: StepOptimizer;
 
   constructor(readonly model: EngramModel, settings: FullFinetuneSettings) {
-    this.settings = { weightDecay: 0.1, ...settings, ...stopRule(settings) };
+    // Unset (or explicitly undefined) settings take their defaults.
+    this.settings = { ...settings, weightDecay: settings.weightDecay ?? 0.1, optimizer: settings.optimizer ?? 'adamw', valueLr: settings.valueLr ?? settings.lr, ...stopRule(settings) };
     const s = this.settings;
-    this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
-    this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
+    if (s.optimizer === 'sgd') {
+      this.optimizer = new Sgd((name) => (name === VALUES ? s.valueLr : s.lr));
+      this.label = `full sgd lr=${s.lr}${s.valueLr !== s.lr ? ` value-lr=${s.valueLr}` : ''}${stepsLabel(s)}`;
+    } else {
+      this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
+      this.label = `full lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
+    }
   }
 
   /** Floats in the model: what one step of full finetuning writes. */
@@ -60,7 +71,7 @@ export class FullFinetuneLearner implements Learner {
   async teach(batch: TeachingBatch): Promise<StepReport> {
     const model = this.model;
     const store: TensorStore = { current: () => model.parameters(), replace: (name, tensor) => model.setParameter(name, tensor) };
-    return teachByAdamW('full', batch, model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
+    return teachByOptimizer('full', batch, model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
       this.gradients(batch, tokens, mask, check),
     );
   }

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearAdapters } from '../model/linear';
 import type { EngramModel } from '../model/transformer';
 import { AdamW } from './adamw';
-import { stepsLabel, teachByAdamW, type Gradients, type TensorStore } from './adamw-steps';
+import { stepsLabel, teachByOptimizer, type Gradients, type StepOptimizer, type TensorStore } from './optimizer-steps';
+import { Sgd } from './sgd';
 import type { Learner, StepReport } from './learner';
 import { summedNextTokenLoss } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
@@ -33,8 +34,10 @@ export interface LoraSettings {
   readonly maxSteps?: number;
   /** With maxSteps: the answer tokens' least probability for answered (default 0: the argmax), answer-check.ts. */
   readonly answerProb?: number;
-  /** Decoupled weight decay on the adapters (default 0.1, as in the paper). */
+  /** Decoupled weight decay on the adapters (default 0.1, as in the paper; AdamW only). */
   readonly weightDecay?: number;
+  /** 'adamw' (default, the paper's baseline) or 'sgd' (plain SGD, sgd.ts). */
+  readonly optimizer?: 'adamw' | 'sgd';
   /** Seed of A's initialisation (default 0). */
   readonly seed?: number;
 }
@@ -50,16 +53,16 @@ export class LoraLearner implements Learner, LinearAdapters {
   readonly targets: readonly string[];
   /** "<weight>.A" [r, in] and "<weight>.B" [out, r] for every target. */
   private readonly adapterTensors = new Map<string, tf.Tensor2D>();
-  private readonly optimizer: AdamW;
+  private readonly optimizer: StepOptimizer;
   private readonly scale: number;
 
   constructor(readonly model: EngramModel, settings: LoraSettings) {
-    this.settings = { rank: 8, alpha: 16, weightDecay: 0.1, seed: 0, ...settings, ...stopRule(settings) };
+    this.settings = { rank: 8, alpha: 16, weightDecay: 0.1, seed: 0, ...settings, optimizer: settings.optimizer ?? 'adamw', ...stopRule(settings) };
     const s = this.settings;
     if (!Number.isInteger(s.rank) || s.rank < 1) throw new RangeError(`rank must be a positive integer, got ${s.rank}`);
     if (!(s.alpha > 0) || !Number.isFinite(s.alpha)) throw new RangeError(`alpha must be a positive number, got ${s.alpha}`);
     if (model.adapters) throw new Error('this model already has adapters installed (another LoRA learner?); dispose that learner first');
-    this.optimizer = new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
+    this.optimizer = s.optimizer === 'sgd' ? new Sgd(() => s.lr) : new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
     this.scale = s.alpha / s.rank;
     this.targets = [...model.parameters().entries()].filter(([name, w]) => TARGET.test(name) && w.rank === 2).map(([name]) => name);
     this.targets.forEach((name, i) => {
@@ -69,7 +72,8 @@ export class LoraLearner implements Learner, LinearAdapters {
       this.adapterTensors.set(`${name}.B`, tf.zeros([out, s.rank]) as tf.Tensor2D);
     });
     model.adapters = this;
-    this.label = `lora r=${s.rank} alpha=${s.alpha} lr=${s.lr}${s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : ''}${stepsLabel(s)}`;
+    const optimizer = s.optimizer === 'sgd' ? ' sgd' : s.weightDecay !== 0.1 ? ` wd=${s.weightDecay}` : '';
+    this.label = `lora r=${s.rank} alpha=${s.alpha} lr=${s.lr}${optimizer}${stepsLabel(s)}`;
   }
 
   /** Floats in the adapters: what one step writes. */
@@ -100,7 +104,7 @@ export class LoraLearner implements Learner, LinearAdapters {
         return old;
       },
     };
-    return teachByAdamW('lora', batch, this.model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
+    return teachByOptimizer('lora', batch, this.model.cfg.vocabSize, store, this.optimizer, this.settings, this.parameterCount, (tokens, mask, check) =>
       this.gradients(batch, tokens, mask, check),
     );
   }

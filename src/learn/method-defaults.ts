@@ -16,9 +16,15 @@ export interface MethodSettings {
   answerProb?: number;
   /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
   writtenPenalty?: number;
+  /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
+  relationWeight?: number;
   rank?: number;
   alpha?: number;
   weightDecay?: number;
+  /** Full finetuning and LoRA: 'adamw' (the paper's baselines) or 'sgd'. */
+  optimizer?: 'adamw' | 'sgd';
+  /** Full finetuning with SGD: the value table's own learning rate. */
+  valueLr?: number;
 }
 
 export const METHOD_DEFAULTS = {

@@ -49,7 +49,7 @@ function sparse(id: MethodId, description: string, extra: Partial<SparseSettings
     description,
     defaults,
     create: (model, background, s) =>
-      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, writtenPenalty: s.writtenPenalty, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
+      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, writtenPenalty: s.writtenPenalty, relationWeight: s.relationWeight, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
   };
 }
 
@@ -65,14 +65,14 @@ for (const spec of [
     family: 'full',
     description: 'full finetuning: AdamW (wd 0.1) on every parameter',
     defaults: METHOD_DEFAULTS.full,
-    create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, weightDecay: s.weightDecay }),
+    create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, weightDecay: s.weightDecay, optimizer: s.optimizer, valueLr: s.valueLr }),
   },
   {
     id: 'lora',
     family: 'lora',
     description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
     defaults: METHOD_DEFAULTS.lora,
-    create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay }),
+    create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, rank: s.rank, alpha: s.alpha, weightDecay: s.weightDecay, optimizer: s.optimizer }),
   },
 ] satisfies MethodSpec[]) {
   registry.set(spec.id, spec);

@@ -23,6 +23,7 @@ import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf
 import { tfidfTopT } from '../kernels/select-top-t';
 import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
+import { relationDivisor } from './relation-background';
 import type { TeachingBatch } from './teaching-batch';
 import { answerEvidence, readAnswered, stopRule, untilAnsweredLabel, type AnswerEvidence } from './answer-check';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
@@ -59,6 +60,12 @@ export interface SparseSettings {
    * 1 + writtenPenalty x (facts that wrote it). 0 (default) ranks as the paper does.
    */
   readonly writtenPenalty?: number;
+  /**
+   * Weight of the per-relation background (relation-background.ts): a slot's score is multiplied by its
+   * relation idf (normalised to [0, 1]) to this power, so rows every known fact of the relation reads are left
+   * alone. 0 (default) ranks as the paper does; needs the background's byRelation.
+   */
+  readonly relationWeight?: number;
 }
 
 /** What a fact's steps overwrote: restoring these rows undoes the fact exactly. */
@@ -93,6 +100,8 @@ export class SparseMemoryLearner implements Learner {
   private streamBatches = 0;
   /** 1 + writtenPenalty x (facts that wrote the row), the ranking's divisor (only kept when writtenPenalty > 0). */
   private readonly writtenDivisor: Float32Array | null;
+  /** relationWeight > 0: the ranking's divisor per relation (relationDivisor), made on first use. */
+  private readonly relationDivisors = new Map<string, Float32Array | null>();
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
   private readonly adam = new Map<number, { m: Float32Array; v: Float32Array; step: number }>();
   private kernelsPending: Promise<TfMemoryKernels | null> | null;
@@ -106,7 +115,7 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, relationWeight: 0, ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -124,6 +133,7 @@ export class SparseMemoryLearner implements Learner {
     const until = untilAnsweredLabel(s);
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
+    if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -358,11 +368,23 @@ export class SparseMemoryLearner implements Learner {
       t: ranking === 'all' ? 0 : this.settings.t,
       // With no background yet (a stream background before its first fact) the ranking falls back to TF.
       ranking: ranking === 'tf' || !background ? 'tf' : 'tfidf',
-      scoreDivisor: this.writtenDivisor,
+      scoreDivisor: this.divisorFor(batch.fact.relation),
     });
     const { reads } = chosen;
     if (ranking === 'all') return { slots: reads.slots, scores: Float64Array.from(reads.counts), reads };
     return { slots: chosen.slots, scores: chosen.scores, reads };
+  }
+
+  /** The ranking's per-slot divisor for a fact of `relation`: written-rows penalty and relation idf, or null. */
+  private divisorFor(relation: string): Float32Array | null {
+    const weight = this.settings.relationWeight;
+    const byRelation = weight > 0 ? this.pretrainBackground?.byRelation?.get(relation) : undefined;
+    if (!byRelation) return this.writtenDivisor;
+    let divisor = this.relationDivisors.get(relation);
+    if (!divisor) this.relationDivisors.set(relation, (divisor = relationDivisor(byRelation, weight)));
+    if (!this.writtenDivisor) return divisor;
+    const written = this.writtenDivisor;
+    return divisor.map((d, i) => d * written[i]);
   }
 
   /** The kernels, if they run on the active backend (after a device loss tfjs may have moved to wasm). */
@@ -458,7 +480,12 @@ export function writeRows(model: EngramModel, slots: Int32Array, rows: Float32Ar
   if (!model.values) throw new Error('this model has no memory layer');
   if (slots.length === 0) return;
   const Dv = model.cfg.valueDim;
-  const next = tf.tidy(() => tf.tensorScatterUpdate(model.values!, tf.tensor2d(slots, [slots.length, 1], 'int32'), tf.tensor2d(rows, [slots.length, Dv])));
+  const next = tf.tidy(() => {
+    // tfjs's cpu TensorScatterUpdate writes into its input's buffer, which a tf.clone of the table shares: give it
+    // a private copy there (wasm and webgpu return a new buffer).
+    const table = tf.getBackend() === 'cpu' ? tf.tensor2d((model.values!.dataSync() as Float32Array).slice(), model.values!.shape) : model.values!;
+    return tf.tensorScatterUpdate(table, tf.tensor2d(slots, [slots.length, 1], 'int32'), tf.tensor2d(rows, [slots.length, Dv]));
+  });
   model.values.dispose();
   model.values = next as tf.Tensor2D;
 }

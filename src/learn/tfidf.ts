@@ -13,6 +13,11 @@ export interface BackgroundStats {
   df: Uint32Array;
   /** |B|: how many background batches df was counted over. */
   numBatches: number;
+  /**
+   * Optional second background, per relation (relation-background.ts): which slots known facts of each relation
+   * read. Used by the sparse learner when its relationWeight is above 0.
+   */
+  byRelation?: ReadonlyMap<string, BackgroundStats>;
 }
 
 /** The background statistics shipped inside a checkpoint (export.py writes df and |B|), or null if it has none. */

@@ -1,14 +1,14 @@
 /**
  * AdamW (src/learn/adamw.ts) against a plain float64 twin of PyTorch's AdamW update, rollback to begin(),
  * leak-freedom; the fused kernel (adamw-kernel.ts) and row gradients against the tf-ops formula with the
- * zero-filled dense gradient, on cpu and wasm; and runAdamWSteps' non-finite guard (a NaN gradient mid-fact
+ * zero-filled dense gradient, on cpu and wasm; and runOptimizerSteps' non-finite guard (a NaN gradient mid-fact
  * rolls parameters and moments back).
  */
 import * as tf from '@tensorflow/tfjs';
 import '../../src/gpu/wasm-kernel-fixes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, type Gradient } from '../../src/learn/adamw';
-import { runAdamWSteps, type StepPlan, type TensorStore } from '../../src/learn/adamw-steps';
+import { runOptimizerSteps, type StepPlan, type TensorStore } from '../../src/learn/optimizer-steps';
 import { NonFiniteStepError } from '../../src/learn/learner';
 import { seededRandom } from '../seeded-random';
 
@@ -161,7 +161,7 @@ describe('fused AdamW kernel and row gradients', () => {
 /** A plan of exactly n steps (never asks whether the batch is answered). */
 const fixed = (n: number): StepPlan => ({ steps: n, maxSteps: n });
 
-describe('runAdamWSteps', () => {
+describe('runOptimizerSteps', () => {
   it('takes the fixed steps, then more only while the forward does not answer, and stops before updating', async () => {
     const tensors = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2, 3])]]);
     const opt = new AdamW({ lr: 0.1, weightDecay: 0 });
@@ -174,7 +174,7 @@ describe('runAdamWSteps', () => {
     };
     const plan: StepPlan = { steps: 1, maxSteps: 8 };
     const before = tf.memory().numTensors;
-    const taken = await runAdamWSteps(store(tensors), opt, plan, gradients);
+    const taken = await runOptimizerSteps(store(tensors), opt, plan, gradients);
     // Steps 1-3 bring w[0] to 0.7; the 4th forward sees it answered and updates nothing.
     expect(taken).toEqual({ firstLoss: 1, steps: 3 });
     expect(asked).toEqual([false, true, true, true]);
@@ -182,7 +182,7 @@ describe('runAdamWSteps', () => {
     expect(tf.memory().numTensors).toBe(before + 2); // w's new moments m and v; the stopping forward's gradients are freed
     // Never answered: the cap holds.
     const never = async (check: boolean) => ({ ...(await gradients(check)), answered: check ? false : undefined });
-    const capped = await runAdamWSteps(store(tensors), opt, { steps: 2, maxSteps: 5 }, never);
+    const capped = await runOptimizerSteps(store(tensors), opt, { steps: 2, maxSteps: 5 }, never);
     expect(capped.steps).toBe(5);
     opt.dispose();
     tf.dispose([...tensors.values()]);
@@ -192,23 +192,23 @@ describe('runAdamWSteps', () => {
     const tensors = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2, 3])]]);
     const opt = new AdamW({ lr: 0.1, weightDecay: 0.1 });
     const grad = (values: number[]) => async () => ({ loss: 1, grads: new Map<string, tf.Tensor>([['w', tf.tensor1d(values)]]) });
-    await runAdamWSteps(store(tensors), opt, fixed(1), grad([0.5, 0.5, 0.5])); // a committed fact
+    await runOptimizerSteps(store(tensors), opt, fixed(1), grad([0.5, 0.5, 0.5])); // a committed fact
     const committed = Array.from(await tensors.get('w')!.data());
     const before = tf.memory().numTensors;
     let calls = 0;
     const thirdIsNaN = async () => ({ loss: 1, grads: new Map<string, tf.Tensor>([['w', tf.tensor1d(++calls === 3 ? [0, Number.NaN, 0] : [1, 1, 1])]]) });
-    await expect(runAdamWSteps(store(tensors), opt, fixed(4), thirdIsNaN)).rejects.toThrow(NonFiniteStepError);
+    await expect(runOptimizerSteps(store(tensors), opt, fixed(4), thirdIsNaN)).rejects.toThrow(NonFiniteStepError);
     expect(calls).toBe(3);
     expect(Array.from(await tensors.get('w')!.data())).toEqual(committed);
     expect(tf.memory().numTensors).toBe(before);
-    await expect(runAdamWSteps(store(tensors), opt, fixed(1), async () => ({ loss: Number.POSITIVE_INFINITY, grads: new Map() }))).rejects.toThrow(/non-finite loss/);
+    await expect(runOptimizerSteps(store(tensors), opt, fixed(1), async () => ({ loss: Number.POSITIVE_INFINITY, grads: new Map() }))).rejects.toThrow(/non-finite loss/);
 
     // The moments are as after the committed fact: the next step equals a fresh replay of the same history.
     const replay = new Map<string, tf.Tensor>([['w', tf.tensor1d([1, 2, 3])]]);
     const opt2 = new AdamW({ lr: 0.1, weightDecay: 0.1 });
-    await runAdamWSteps(store(replay), opt2, fixed(1), grad([0.5, 0.5, 0.5]));
-    await runAdamWSteps(store(replay), opt2, fixed(1), grad([0.2, -0.1, 0.3]));
-    await runAdamWSteps(store(tensors), opt, fixed(1), grad([0.2, -0.1, 0.3]));
+    await runOptimizerSteps(store(replay), opt2, fixed(1), grad([0.5, 0.5, 0.5]));
+    await runOptimizerSteps(store(replay), opt2, fixed(1), grad([0.2, -0.1, 0.3]));
+    await runOptimizerSteps(store(tensors), opt, fixed(1), grad([0.2, -0.1, 0.3]));
     expect(Array.from(await tensors.get('w')!.data())).toEqual(Array.from(await replay.get('w')!.data()));
     opt.dispose();
     opt2.dispose();

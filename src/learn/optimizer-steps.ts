@@ -1,15 +1,28 @@
 /**
- * One fact's AdamW steps for the dense baselines (full finetuning, LoRA), with the non-finite guard: a step
+ * One fact's optimizer steps for the dense baselines (full finetuning, LoRA; AdamW as in the paper, or SGD), with the non-finite guard: a step
  * whose loss, gradient or update is not finite rolls the whole fact back (parameters and optimizer moments,
  * bit for bit) and throws NonFiniteStepError; any other error rolls back too before it propagates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gradientTensor, type AdamW, type Gradient } from './adamw';
+import { gradientTensor, type Gradient } from './adamw';
 import { allFinite } from './all-finite';
 import { NonFiniteStepError, type MethodName, type StepReport } from './learner';
 import { targetMask } from './next-token-loss';
 import type { TeachingBatch } from './teaching-batch';
 import { untilAnsweredLabel, type StopRule } from './answer-check';
+
+/** What runs a step: AdamW (adamw.ts, the paper's baselines) or plain SGD (sgd.ts). */
+export interface StepOptimizer {
+  /** New values for every parameter in `grads` (new tensors, the caller's); nothing is disposed. */
+  step(params: ReadonlyMap<string, tf.Tensor>, grads: ReadonlyMap<string, Gradient>): Map<string, tf.Tensor>;
+  /** After step(): per parameter the optimizer itself checked, whether its new value is all finite. */
+  readonly checkedFinite: ReadonlyMap<string, boolean>;
+  /** Brackets one fact's steps: rollback() returns the optimizer's state to begin()'s. */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  dispose(): void;
+}
 
 /** Where the trained tensors live: the model's parameters, or a learner's adapters. */
 export interface TensorStore {
@@ -22,7 +35,7 @@ export interface TensorStore {
 export interface Gradients {
   /** The sum-reduced loss before the step. */
   readonly loss: number;
-  /** dL/dp by parameter name, dense or by rows (RowGradient); runAdamWSteps disposes them. */
+  /** dL/dp by parameter name, dense or by rows (RowGradient); runOptimizerSteps disposes them. */
   readonly grads: Map<string, Gradient>;
   /** Whether the forward pass answers every wording (answer-check.ts), when asked for (the until-answered check). */
   readonly answered?: boolean;
@@ -34,19 +47,19 @@ export interface StepPlan {
   readonly maxSteps: number;
 }
 
-/** What runAdamWSteps did: the loss before the first step and the steps taken. */
+/** What runOptimizerSteps did: the loss before the first step and the steps taken. */
 export interface StepsTaken {
   readonly firstLoss: number;
   readonly steps: number;
 }
 
 /**
- * Runs the plan's steps of `gradients` + AdamW on `store`: `steps` of them, then (up to `maxSteps`) one more
+ * Runs the plan's steps of `gradients` + the optimizer on `store`: `steps` of them, then (up to `maxSteps`) one more
  * while the step's own forward pass does not answer every wording; a forward that does stops before updating
  * anything, so an answered fact costs no extra step. `gradients(check)` is asked for the argmax when the
  * step may stop.
  */
-export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, plan: StepPlan, gradients: (check: boolean) => Promise<Gradients>): Promise<StepsTaken> {
+export async function runOptimizerSteps(store: TensorStore, optimizer: StepOptimizer, plan: StepPlan, gradients: (check: boolean) => Promise<Gradients>): Promise<StepsTaken> {
   const atStart = new Map(store.current()); // kept alive until the fact is done: the rollback point
   optimizer.begin();
   let firstLoss = NaN;
@@ -92,17 +105,17 @@ export async function runAdamWSteps(store: TensorStore, optimizer: AdamW, plan: 
 }
 
 /**
- * One fact taught by AdamW steps (the baselines' teach()): `steps`, then up to `maxSteps` while a wording of
+ * One fact taught by optimizer steps (the baselines' teach()): `steps`, then up to `maxSteps` while a wording of
  * the batch is not yet answered (as the sparse learner does). The batch goes to the backend once, the
  * gradients function gets it as [B, T] tokens and a [B*T, V] target mask (and whether to return the argmax),
  * and the report is the common one.
  */
-export async function teachByAdamW(
+export async function teachByOptimizer(
   method: MethodName,
   batch: TeachingBatch,
   vocabSize: number,
   store: TensorStore,
-  optimizer: AdamW,
+  optimizer: StepOptimizer,
   steps: StepPlan,
   paramsTouched: number,
   gradients: (tokens: tf.Tensor2D, mask: tf.Tensor2D, check: boolean) => Promise<Gradients>,
@@ -112,7 +125,7 @@ export async function teachByAdamW(
   const mask = targetMask(batch, vocabSize);
   let taken: StepsTaken;
   try {
-    taken = await runAdamWSteps(store, optimizer, steps, (check) => gradients(tokens, mask, check));
+    taken = await runOptimizerSteps(store, optimizer, steps, (check) => gradients(tokens, mask, check));
   } finally {
     tf.dispose([tokens, mask]);
   }
