@@ -17,7 +17,9 @@ const COLORS: Record<string, string> = {
   'sparse-stream': '#8c564b',
   'sparse-adamw': '#7f7f7f',
   full: '#d62728',
+  'full (SGD)': '#e377c2',
   lora: '#ff7f0e',
+  'lora (SGD)': '#bcbd22',
 };
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);

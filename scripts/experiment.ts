@@ -250,7 +250,8 @@ function writeOutputs(out: ExperimentOutput, title: string): void {
   for (const file of [args.json, args.csv, args.svg]) if (file) mkdirSync(dirname(file), { recursive: true });
   if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
   if (args.csv) writeFileSync(args.csv, toCsv(out.methods));
-  if (args.svg) writeFileSync(args.svg, paretoSvg(out.methods, title));
+  // One curve per method and optimizer: full finetuning with SGD is its own curve beside AdamW's.
+  if (args.svg) writeFileSync(args.svg, paretoSvg(out.methods.map((m) => ({ ...m, method: m.settings.optimizer === 'sgd' ? `${m.method} (SGD)` : m.method })), title));
   console.log(`\nwrote ${[args.json, args.csv, args.svg].filter(Boolean).join(', ')}`);
 }
 

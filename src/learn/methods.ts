@@ -63,7 +63,7 @@ for (const spec of [
   {
     id: 'full',
     family: 'full',
-    description: 'full finetuning: AdamW (wd 0.1) on every parameter',
+    description: 'full finetuning: every parameter, by plain SGD (the value table at its own rate) or AdamW (wd 0.1, the paper\'s)',
     defaults: METHOD_DEFAULTS.full,
     create: (model, _background, s) => new FullFinetuneLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, weightDecay: s.weightDecay, optimizer: s.optimizer, valueLr: s.valueLr }),
   },

@@ -67,8 +67,8 @@ describe('relation background on the shipped model', () => {
       const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 2, relationWeight });
       const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING }));
       model.dispose();
-      expect(report.slots.length).toBe(500);
-      return [...report.slots].filter((s) => shared[s] === 6).length;
+      expect(report.slots!.length).toBe(500);
+      return [...report.slots!].filter((s) => shared[s] === 6).length;
     };
     expect(await sharedChosen(0)).toBeGreaterThan(0);
     expect(await sharedChosen(1)).toBe(0);
