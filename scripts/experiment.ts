@@ -25,7 +25,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
-import { factKey, PACK_NAMES, type Fact } from '../src/facts/fact';
+import { PACK_NAMES, type Fact } from '../src/facts/fact';
 import { RELATIONS, type Relation } from '../src/facts/relations';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
@@ -40,7 +40,7 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { backgroundOf } from '../src/learn/tfidf';
-import { relationBackground } from '../src/learn/relation-background';
+import { knownFactsFor, RelationBackground } from '../src/learn/relation-background';
 import type { SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
@@ -303,6 +303,8 @@ async function main() {
   const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
   const fullProbe = parseRetentionProbe(readFileSync(args['probe-file']!, 'utf8'));
   const probe = probeSubset(fullProbe, int('probe', args.probe));
+  // The per-relation background (counted as each relation is first taught) samples known facts, never the probe's.
+  if (background) background.relations = new RelationBackground(tok, knownFactsFor(readFactsFile(`${args.model}/pretrained-facts.jsonl`), fullProbe), int('relation-sample', args['relation-sample']));
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
   const suite: EvalSuite = {
     tokenizer: tok,
@@ -316,14 +318,6 @@ async function main() {
 
   const baseModel = EngramModel.fromCheckpoint(ckpt);
   const base = await evaluate(baseModel, suite, facts);
-  if (background && runs.some((run) => (run.settings.relationWeight ?? 0) > 0)) {
-    // The per-relation background samples known facts, never the probe's (that would shield what retention measures).
-    const probeKeys = new Set(fullProbe.map(factKey));
-    const known = readFactsFile(`${args.model}/pretrained-facts.jsonl`).filter((f) => !probeKeys.has(factKey(f)));
-    const t0 = Date.now();
-    background.byRelation = await relationBackground(baseModel, tok, known, int('relation-sample', args['relation-sample']));
-    console.log(`relation background: ${args['relation-sample']} known facts per relation, ${background.byRelation.size} relations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  }
   baseModel.dispose();
   console.log(`base model: recall ${pct(base.recall.exactMatch)} of the stream before teaching, retention ${pct(base.retention.exactMatch)}, NLL ${base.nll!.mean.toFixed(3)}, multiple choice ${pct(base.multipleChoice ?? 0)} (${(base.ms / 1000).toFixed(0)} s)`);
 

@@ -8,45 +8,57 @@
  *   score(i) = tfidf(i) x (log((K + 1) / (dfRel(i) + 1)) / log(K + 1)) ^ weight
  *
  * dfRel(i) = how many of the relation's K sample facts read slot i at least once (non-pad tokens of their
- * teaching batches), so a slot no sample fact reads keeps its score and one all K read scores 0.
+ * teaching batches), so a slot no sample fact reads keeps its score and one all K read scores 0. The sample
+ * facts come from the model's pretraining list, never from the retention probe (that would shield exactly what
+ * retention measures).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Fact } from '../facts/fact';
+import { factKey, type Fact } from '../facts/fact';
 import type { EngramModel } from '../model/transformer';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { nSlots } from '../model/config';
 import type { BackgroundStats } from './tfidf';
 import { buildTeachingBatch, DEFAULT_TEACHING } from './teaching-batch';
 
-/** df per relation: one BackgroundStats (numBatches = K sample facts) for each relation sampled. */
-export type RelationBackground = ReadonlyMap<string, BackgroundStats>;
-
 /**
- * Counts, for up to `perRelation` known facts of each relation (the first ones in `facts`' order), which slots
- * their teaching batches read. One forward pass per fact; `onProgress(done, total)` after each.
+ * The per-relation background, counted on first use of each relation and kept: `forRelation` runs one forward
+ * pass for each of up to `perRelation` known facts of the relation (the first in `known`'s order). A slot's reads
+ * do not depend on the value table (the lookup sits before the only memory layer reads it), so the counts are
+ * the same on a model that has been taught since: one object serves every copy of a checkpoint.
  */
-export async function relationBackground(
-  model: EngramModel,
-  tokenizer: EngramTokenizer,
-  facts: readonly Fact[],
-  perRelation = 32,
-  onProgress?: (done: number, total: number) => void,
-): Promise<RelationBackground> {
-  const byRelation = new Map<string, Fact[]>();
-  for (const fact of facts) {
-    const list = byRelation.get(fact.relation) ?? [];
-    if (list.length < perRelation) list.push(fact);
-    byRelation.set(fact.relation, list);
+export class RelationBackground {
+  private readonly byRelation = new Map<string, Fact[]>();
+  private readonly counted = new Map<string, BackgroundStats>();
+
+  /** `known`: facts the model was pretrained on, less any it is measured on (the retention probe). */
+  constructor(
+    private readonly tokenizer: EngramTokenizer,
+    known: readonly Fact[],
+    readonly perRelation = 32,
+  ) {
+    for (const fact of known) {
+      const list = this.byRelation.get(fact.relation) ?? [];
+      if (list.length < perRelation) list.push(fact);
+      this.byRelation.set(fact.relation, list);
+    }
   }
-  const total = [...byRelation.values()].reduce((n, list) => n + list.length, 0);
-  const N = nSlots(model.cfg);
-  const seen = new Uint8Array(N);
-  const out = new Map<string, BackgroundStats>();
-  let done = 0;
-  for (const [relation, list] of byRelation) {
+
+  /** The counts for `relation`, if already counted (null when no known fact has it). */
+  get(relation: string): BackgroundStats | null {
+    return this.counted.get(relation) ?? null;
+  }
+
+  /** Counts `relation` on `model` unless already counted; null when no known fact has the relation. */
+  async forRelation(relation: string, model: EngramModel): Promise<BackgroundStats | null> {
+    const done = this.counted.get(relation);
+    if (done) return done;
+    const list = this.byRelation.get(relation);
+    if (!list || list.length === 0) return null;
+    const N = nSlots(model.cfg);
     const df = new Uint32Array(N);
+    const seen = new Uint8Array(N);
     for (const fact of list) {
-      const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, ...DEFAULT_TEACHING });
+      const batch = buildTeachingBatch(fact, this.tokenizer, { context: model.cfg.context, ...DEFAULT_TEACHING });
       const ids = await readSlots(model, batch.tokens, batch.B, batch.T);
       const readsPerToken = ids.length / batch.tokens.length;
       const touched: number[] = [];
@@ -62,11 +74,17 @@ export async function relationBackground(
         df[slot]++;
         seen[slot] = 0;
       }
-      onProgress?.(++done, total);
     }
-    out.set(relation, { df, numBatches: list.length });
+    const stats = { df, numBatches: list.length };
+    this.counted.set(relation, stats);
+    return stats;
   }
-  return out;
+}
+
+/** The known facts a relation background samples: `pretrained` less the facts of `measured` (same subject and relation). */
+export function knownFactsFor(pretrained: readonly Fact[], measured: readonly Fact[]): Fact[] {
+  const keys = new Set(measured.map(factKey));
+  return pretrained.filter((fact) => !keys.has(factKey(fact)));
 }
 
 async function readSlots(model: EngramModel, tokens: Int32Array, B: number, T: number): Promise<Int32Array> {

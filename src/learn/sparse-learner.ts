@@ -122,6 +122,9 @@ export class SparseMemoryLearner implements Learner {
     if (s.ranking === 'tfidf' && s.background === 'pretrain' && !pretrainBackground) {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
+    if (s.relationWeight > 0 && !pretrainBackground?.relations) {
+      throw new Error('relationWeight needs the per-relation background (BackgroundStats.relations, src/learn/relation-background.ts)');
+    }
     this.streamDf = s.background === 'stream' ? new Uint32Array(nSlots(model.cfg)) : null;
     this.writtenDivisor = s.writtenPenalty > 0 ? new Float32Array(nSlots(model.cfg)).fill(1) : null;
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
@@ -155,6 +158,8 @@ export class SparseMemoryLearner implements Learner {
       this.kernels = await this.kernelsPending;
       this.kernelsPending = null;
     }
+    // Counted once per relation, before anything is written (reads do not depend on the values).
+    if (this.settings.relationWeight > 0) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
     try {
       for (let step = 0; step < this.settings.maxSteps; step++) {
         const kernels = this.liveKernels();
@@ -378,7 +383,7 @@ export class SparseMemoryLearner implements Learner {
   /** The ranking's per-slot divisor for a fact of `relation`: written-rows penalty and relation idf, or null. */
   private divisorFor(relation: string): Float32Array | null {
     const weight = this.settings.relationWeight;
-    const byRelation = weight > 0 ? this.pretrainBackground?.byRelation?.get(relation) : undefined;
+    const byRelation = weight > 0 ? this.pretrainBackground?.relations?.get(relation) : null;
     if (!byRelation) return this.writtenDivisor;
     let divisor = this.relationDivisors.get(relation);
     if (!divisor) this.relationDivisors.set(relation, (divisor = relationDivisor(byRelation, weight)));

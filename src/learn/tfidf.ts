@@ -7,6 +7,7 @@
  * src/kernels/select-top-t-reference.ts); this module holds the background statistics both read.
  */
 import type { Checkpoint } from '../model/checkpoint';
+import type { RelationBackground } from './relation-background';
 
 export interface BackgroundStats {
   /** df(i) for every slot: in how many background batches slot i was read at least once. [N] */
@@ -15,9 +16,9 @@ export interface BackgroundStats {
   numBatches: number;
   /**
    * Optional second background, per relation (relation-background.ts): which slots known facts of each relation
-   * read. Used by the sparse learner when its relationWeight is above 0.
+   * read. The sparse learner needs it when its relationWeight is above 0.
    */
-  byRelation?: ReadonlyMap<string, BackgroundStats>;
+  relations?: RelationBackground;
 }
 
 /** The background statistics shipped inside a checkpoint (export.py writes df and |B|), or null if it has none. */

@@ -19,6 +19,8 @@ import { validateFact } from '../facts/parse-fact';
 import type { EngramModel } from '../model/transformer';
 import { answer } from './answerer';
 import { DataFiles } from './data-files';
+import { parseJsonl } from './eval-runner';
+import { knownFactsFor } from '../learn/relation-background';
 import type { EngineParts } from './engine-parts';
 import { EvaluationScheduler } from './evaluation-scheduler';
 import { FactPersistence } from './fact-persistence';
@@ -65,9 +67,9 @@ export class Engine {
 
   /** Takes a freshly loaded model, restores stored facts and measures the starting point. */
   async attach(loaded: LoadedModel, evalSize?: EvalSize, chartHistory?: MetricsPoint[]): Promise<void> {
-    this.main.attach(loaded);
-    this.data = new DataFiles(loaded.dataUrl, this.main.modelSha);
-    const [retention, heldout] = await Promise.all([this.data.text('retention-probe.jsonl'), this.data.text('heldout.jsonl')]);
+    this.data = new DataFiles(loaded.dataUrl, loaded.checkpoint.manifest.files.weights.sha256);
+    const [retention, heldout, kb] = await Promise.all([this.data.text('retention-probe.jsonl'), this.data.text('heldout.jsonl'), this.data.text('kb.jsonl')]);
+    this.main.attach(loaded, knownFactsFor(parseJsonl<Fact>(kb), parseJsonl<Fact>(retention)));
     this.metrics.setUp(retention, heldout, evalSize);
     await this.parts.saver.open();
     await this.stored.restoreStored(this.queue);

@@ -9,6 +9,7 @@ import { createLearner } from '../learn/methods';
 import type { SparseMemoryLearner } from '../learn/sparse-learner';
 import type { PatchModel } from '../learn/patch-file';
 import { backgroundOf, type BackgroundStats } from '../learn/tfidf';
+import { RelationBackground } from '../learn/relation-background';
 import type { Checkpoint } from '../model/checkpoint';
 import { nSlots } from '../model/config';
 import type { EngramTokenizer } from '../model/tokenizer';
@@ -35,12 +36,16 @@ export class MainModel {
 
   constructor(private settingsNow: LearnSettings) {}
 
-  attach(loaded: LoadedModel): void {
+  /**
+   * `known`: the facts the model was pretrained on, less the retention probe's; the per-relation background
+   * (src/learn/relation-background.ts) samples them as each relation is first taught.
+   */
+  attach(loaded: LoadedModel, known: readonly Fact[]): void {
     this.checkpoint = loaded.checkpoint;
     this.tokenizer = loaded.tokenizer;
     const background = backgroundOf(loaded.checkpoint);
     if (!background) throw new Error('The checkpoint has no background statistics; sparse memory finetuning needs them.');
-    this.background = background;
+    this.background = { ...background, relations: new RelationBackground(loaded.tokenizer, known) };
     this.reattach(loaded.model);
   }
 

@@ -18,6 +18,7 @@ import type { EngineParts } from '../../src/worker/engine-parts';
 import { EvaluationScheduler } from '../../src/worker/evaluation-scheduler';
 import { FactPersistence } from '../../src/worker/fact-persistence';
 import { MainModel } from '../../src/worker/main-model';
+import { knownFactsFor } from '../../src/learn/relation-background';
 import { exportFacts, importPatch } from '../../src/worker/patch-io';
 import type { EngineEvent } from '../../src/worker/protocol';
 import { SerialQueue } from '../../src/worker/serial-queue';
@@ -29,6 +30,7 @@ import { undoFact } from '../../src/worker/undo';
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
 let facts: PackFact[];
+let known: Fact[];
 const models: EngramModel[] = [];
 let stores = 0;
 
@@ -39,6 +41,9 @@ beforeAll(async () => {
   const invented = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PackFact);
   // Facts about one subject read overlapping slots.
   facts = invented.filter((f) => f.subject === invented[0].subject).slice(0, 3);
+  // As the engine passes them: the pretrained facts less the retention probe's.
+  const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Fact);
+  known = knownFactsFor(jsonl('public/data/kb.jsonl'), jsonl('public/data/retention-probe.jsonl'));
 }, 60_000);
 
 afterAll(() => models.forEach((m) => m.dispose()));
@@ -48,7 +53,7 @@ async function engineParts() {
   const model = EngramModel.fromCheckpoint(ckpt);
   models.push(model);
   const main = new MainModel({ ...DEFAULT_SETTINGS, steps: 1 });
-  main.attach({ checkpoint: ckpt, tokenizer: tok, model, dataUrl: 'http://localhost/' });
+  main.attach({ checkpoint: ckpt, tokenizer: tok, model, dataUrl: 'http://localhost/' }, known);
   const events: EngineEvent[] = [];
   const post = (event: EngineEvent) => void events.push(event);
   const taught = new TaughtFacts();
