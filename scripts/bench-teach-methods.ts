@@ -27,7 +27,7 @@ import type { PackFact } from '../src/facts/fact';
 import type { Learner } from '../src/learn/learner';
 import { createLearner, methodSpec, type MethodId } from '../src/learn/methods';
 import { buildTeachingBatch, type TeachingBatch } from '../src/learn/teaching-batch';
-import { backgroundOf } from '../src/learn/tfidf';
+import { shippedBackground } from '../src/learn/background-node';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { loadTokenizer } from '../src/model/tokenizer';
@@ -64,7 +64,7 @@ async function main() {
   await tf.ready();
   const ckpt = await loadCheckpoint(directorySource(args.model!));
   const tok = loadTokenizer(readFileSync(`${args.model}/tokenizer.json`, 'utf8'));
-  const background = backgroundOf(ckpt);
+  const background = shippedBackground(ckpt, tok, { modelDir: args.model });
   const pack = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PackFact);
   const extra = args.profile ? 1 : 0;
   if (pack.length < timedFacts + 1 + extra) throw new Error(`the invented pack has ${pack.length} facts`);

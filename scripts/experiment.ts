@@ -39,8 +39,7 @@ import { heldoutWindows } from '../src/eval/heldout-nll';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
-import { backgroundOf } from '../src/learn/tfidf';
-import { knownFactsFor, RelationBackground } from '../src/learn/relation-background';
+import { shippedBackground } from '../src/learn/background-node';
 import type { SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
@@ -299,12 +298,11 @@ async function main() {
   const started = Date.now();
   const ckpt = await loadCheckpoint(directorySource(args.model!));
   const tok = loadTokenizer(readFileSync(`${args.model}/tokenizer.json`, 'utf8'));
-  const background = backgroundOf(ckpt);
+  // With the per-relation background (counted as each relation is first taught): known facts, never the probe's.
+  const background = shippedBackground(ckpt, tok, { modelDir: args.model, probeFile: args['probe-file'], perRelation: int('relation-sample', args['relation-sample']) });
   const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
   const fullProbe = parseRetentionProbe(readFileSync(args['probe-file']!, 'utf8'));
   const probe = probeSubset(fullProbe, int('probe', args.probe));
-  // The per-relation background (counted as each relation is first taught) samples known facts, never the probe's.
-  if (background) background.relations = new RelationBackground(tok, knownFactsFor(readFactsFile(`${args.model}/pretrained-facts.jsonl`), fullProbe), int('relation-sample', args['relation-sample']));
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
   const suite: EvalSuite = {
     tokenizer: tok,

@@ -24,7 +24,7 @@ import { scoreFacts, summarize } from '../src/eval/fact-recall';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
 import { slope } from './least-squares';
-import { backgroundOf } from '../src/learn/tfidf';
+import { shippedBackground } from '../src/learn/background-node';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,9 +46,10 @@ async function main() {
   const ckpt = await loadCheckpoint(directorySource('public/model'));
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const model = EngramModel.fromCheckpoint(ckpt);
-  const background = backgroundOf(ckpt);
+  const background = shippedBackground(ckpt, tok);
   const defaults = methodSpec('sparse').defaults;
-  const settings = { t: Number(args.t ?? defaults.t), lr: Number(args.lr ?? defaults.lr), steps: Number(args.steps ?? defaults.steps) };
+  // The app's settings: the registry defaults (until-answered steps, relation background) with t, lr, steps as given.
+  const settings = { ...defaults, t: Number(args.t ?? defaults.t), lr: Number(args.lr ?? defaults.lr), steps: Number(args.steps ?? defaults.steps) };
   const learner = new SparseMemoryLearner(model, background, settings);
   console.log(`soak: ${learner.label}, ${n} facts, backend ${tf.getBackend()}`);
   // The app's own log (src/worker/taught-facts.ts): each fact with the rows its step left, as the page keeps them.

@@ -18,6 +18,7 @@ import { createLearner } from '../../src/learn/methods';
 import { SparseMemoryLearner, type SparseStepReport } from '../../src/learn/sparse-learner';
 import { buildTeachingBatch, type TeachingBatch } from '../../src/learn/teaching-batch';
 import type { BackgroundStats } from '../../src/learn/tfidf';
+import { shippedBackground } from '../../src/learn/background-node';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
 import { loadTokenizer } from '../../src/model/tokenizer';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const invented = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PackFact);
   const fact = invented.find((f) => f.relation === 'capital')!;
-  background = { df: Uint32Array.from(ckpt.backgroundDf!), numBatches: ckpt.manifest.background!.batches };
+  background = shippedBackground(ckpt, tok)!; // as the app's worker builds it (with the per-relation background)
   batch = buildTeachingBatch(fact, tok, { context: ckpt.config.context, paraphrases: 2 }); // 28 tokens: SwiftShader takes seconds a step
   model = EngramModel.fromCheckpoint(ckpt);
   kernels = (await createTfMemoryKernels())!;

@@ -19,6 +19,7 @@ import { answersEveryWording } from '../../src/learn/answer-check';
 import { createLearner, methodSpec } from '../../src/learn/methods';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { backgroundOf } from '../../src/learn/tfidf';
+import { shippedBackground } from '../../src/learn/background-node';
 import { scoreFacts } from '../../src/eval/fact-recall';
 import type { Fact } from '../../src/facts/fact';
 
@@ -56,7 +57,7 @@ describe('the shipped defaults learn a short stream of invented facts', () => {
     const model = freshModel();
     const before = await scoreFacts(model, tok, STREAM);
     expect(before.filter((s) => s.exactMatch).length).toBe(0);
-    const learner = createLearner('sparse', model, backgroundOf(ckpt));
+    const learner = createLearner('sparse', model, shippedBackground(ckpt, tok));
     for (const fact of STREAM) await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING }));
     const after = await scoreFacts(model, tok, STREAM);
     const missed = STREAM.filter((_, i) => !after[i].exactMatch).map((f, i) => `${f.subject} / ${f.relation}: "${after[i].answer}"`);
@@ -108,7 +109,7 @@ describe('a second fact about the same subject', () => {
 
   async function teachBoth(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<string[]> {
     const model = freshModel();
-    const learner = createLearner('sparse', model, backgroundOf(ckpt));
+    const learner = createLearner('sparse', model, shippedBackground(ckpt, tok));
     const taught: Fact[] = [];
     for (const fact of [capital, currency]) {
       const rehearse = sameSubjectFacts(fact, taught);

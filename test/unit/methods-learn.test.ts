@@ -15,7 +15,8 @@ import { scoreFacts } from '../../src/eval/fact-recall';
 import type { PackFact } from '../../src/facts/fact';
 import { createLearner, methodSpec, type MethodId } from '../../src/learn/methods';
 import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts } from '../../src/learn/teaching-batch';
-import { backgroundOf, type BackgroundStats } from '../../src/learn/tfidf';
+import type { BackgroundStats } from '../../src/learn/tfidf';
+import { shippedBackground } from '../../src/learn/background-node';
 import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   ckpt = await loadCheckpoint(directorySource('public/model'));
   tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
-  background = backgroundOf(ckpt);
+  background = shippedBackground(ckpt, tok);
   // Invented entities, one fact per relation whose eval-only question the base model answers well for its own
   // facts (the same stream as learning-sticks.test.ts). Earlier this used a capital, a birth year and an
   // occupation; the sparse defaults chosen by the stream ablations (README, "Learning that sticks") answer that
