@@ -2,6 +2,7 @@
  * When to warn that the site's storage is nearly full, before a save fails: from navigator.storage.estimate(),
  * when less than 5% of the quota or less than 50 MiB is left. Pure, so it is tested without a browser.
  */
+import { METHOD_DEFAULTS } from '../learn/method-defaults';
 
 /** The fields of a StorageEstimate used here. */
 export interface StorageEstimateLike {
@@ -11,8 +12,8 @@ export interface StorageEstimateLike {
 
 export const LOW_SPACE_FRACTION = 0.05;
 export const LOW_SPACE_BYTES = 50 * 2 ** 20;
-/** What one taught fact takes in IndexedDB at the default t = 500 (500 rows of 128 float32 values, with its record). */
-export const BYTES_PER_FACT = 260 * 2 ** 10;
+/** What one taught fact takes in IndexedDB at the default t (t rows of 128 float32 values, with its record, about 4 KiB). */
+export const BYTES_PER_FACT = METHOD_DEFAULTS.sparse.t * 128 * 4 + 4 * 2 ** 10;
 
 /** The warning to show, or null when there is room (or the browser does not say). */
 export function storageWarning(estimate: StorageEstimateLike | null | undefined, bytesPerFact = BYTES_PER_FACT): string | null {

@@ -3,7 +3,7 @@
  * it wrote (`after`). The page, the Node soak (scripts/soak.ts) and the tests all keep this one log. The rows a
  * step overwrote are not kept: they are the `after` rows of the last earlier fact that wrote each slot, or the
  * pretrained row where none did, so keeping them too would double the memory and storage a fact costs
- * (2 x t x Dv x 4 bytes: 512 KB at t 500) for nothing. The list is enough to:
+ * (2 x t x Dv x 4 bytes: 1 MB at t 1000) for nothing. The list is enough to:
  *  - undo any fact exactly: put back, in every slot this fact or a later one wrote, the row the table held just
  *    before this fact (the table is then bit-identical to that moment), then teach the later facts again (a step
  *    is a pure function of the table and the fact, so the result is bit-identical to never having taught it;

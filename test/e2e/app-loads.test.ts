@@ -49,7 +49,7 @@ describe('the app in headless Chromium', () => {
       expect(before.now).not.toBe('Dovrel');
       await teachSentence(page, 'The capital of Quenbria is Dovrel.');
       expect(await page.getByTestId('fact-recall').textContent()).toBe('recalled');
-      expect(await writtenCells(page)).toBeGreaterThan(400); // t = 500 rows written
+      expect(await writtenCells(page)).toBeGreaterThan(400); // at least t rows written (t 1000 by default)
       const after = await ask(page, question);
       expect(after.now).toBe('Dovrel');
       expect(after.base).toBe(before.now); // the pretrained model's answer, beside the current one

@@ -49,7 +49,7 @@ describe('the teaching story on WebGPU (SwiftShader)', { timeout: LOAD_TIMEOUT }
 
     await teachSentence(page, `The capital of Quenbria is ${ANSWER}.`);
     expect(await page.getByTestId('fact-recall').textContent()).toBe('recalled');
-    expect(await writtenCells(page)).toBeGreaterThan(400); // t = 500 rows written
+    expect(await writtenCells(page)).toBeGreaterThan(400); // at least t rows written (t 1000 by default)
     const after = await ask(page, QUESTION);
     expect(after.now).toBe(ANSWER);
     expect(after.base).toBe(baseAnswer);
