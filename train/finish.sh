@@ -14,3 +14,5 @@ EVAL=$!
 /usr/bin/python3 train/export.py --ckpt "$RUN/ckpt.pt" --data "$DATA" --df build/train/background-df.npz --record build/train/record.json --threads 1 2>&1 | tee build/train/export.log
 wait $EVAL
 cat build/train/eval-base.log
+# The per-relation background of this checkpoint (it needs the retention probe the evaluation just wrote).
+npm run relation-background

@@ -34,17 +34,31 @@ export class RelationBackground {
   private readonly byRelation = new Map<string, Fact[]>();
   private readonly counted = new Map<string, BackgroundStats>();
 
-  /** `known`: facts the model was pretrained on, less any it is measured on (the retention probe). */
+  /**
+   * `known`: facts the model was pretrained on, less any it is measured on (the retention probe). `counted`:
+   * counts made before (the shipped file, relation-background-file.ts); only relations missing there are counted.
+   */
   constructor(
     private readonly tokenizer: EngramTokenizer,
     known: readonly Fact[],
     readonly perRelation = 32,
+    counted?: ReadonlyMap<string, BackgroundStats>,
   ) {
     for (const fact of known) {
       const list = this.byRelation.get(fact.relation) ?? [];
       if (list.length < perRelation) list.push(fact);
       this.byRelation.set(fact.relation, list);
     }
+    for (const [relation, stats] of counted ?? []) this.counted.set(relation, stats);
+  }
+
+  /** Every relation of the known facts, counted (what the shipped file holds). */
+  async countAll(model: EngramModel, onProgress?: (relation: string) => void): Promise<ReadonlyMap<string, BackgroundStats>> {
+    for (const relation of this.byRelation.keys()) {
+      await this.forRelation(relation, model);
+      onProgress?.(relation);
+    }
+    return new Map(this.counted);
   }
 
   /** The counts for `relation`, if already counted (null when no known fact has it). */

@@ -1,5 +1,5 @@
 /**
- * The app's data files (probes, held-out text, teach packs), fetched next to the page and kept in this browser's
+ * The app's data files (probes, held-out text, teach packs, the per-relation background), fetched next to the page and kept in this browser's
  * cache with the checkpoint (src/model/checkpoint-cache.ts); a pack is parsed once.
  */
 import { PACK_NAMES, type PackFact, type PackName } from '../facts/fact';
@@ -19,6 +19,13 @@ export class DataFiles {
     const response = await cachedFetch(url, this.modelSha); // kept with the checkpoint's cache (checkpoint-cache.ts)
     if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}; the app's data files are missing.`);
     return response.text();
+  }
+
+  async bytes(path: string): Promise<Uint8Array> {
+    const url = new URL(path, this.dataUrl).href;
+    const response = await cachedFetch(url, this.modelSha);
+    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}; the app's data files are missing.`);
+    return new Uint8Array(await response.arrayBuffer());
   }
 
   async pack(name: PackName): Promise<PackFact[]> {

@@ -21,6 +21,9 @@ import { answer } from './answerer';
 import { DataFiles } from './data-files';
 import { parseJsonl } from './eval-runner';
 import { knownFactsFor } from '../learn/relation-background';
+import { decodeRelationBackground } from '../learn/relation-background-file';
+import type { BackgroundStats } from '../learn/tfidf';
+import { nSlots } from '../model/config';
 import type { EngineParts } from './engine-parts';
 import { EvaluationScheduler } from './evaluation-scheduler';
 import { FactPersistence } from './fact-persistence';
@@ -67,9 +70,23 @@ export class Engine {
 
   /** Takes a freshly loaded model, restores stored facts and measures the starting point. */
   async attach(loaded: LoadedModel, evalSize?: EvalSize, chartHistory?: MetricsPoint[]): Promise<void> {
-    this.data = new DataFiles(loaded.dataUrl, loaded.checkpoint.manifest.files.weights.sha256);
-    const [retention, heldout, kb] = await Promise.all([this.data.text('retention-probe.jsonl'), this.data.text('heldout.jsonl'), this.data.text('kb.jsonl')]);
-    this.main.attach(loaded, knownFactsFor(parseJsonl<Fact>(kb), parseJsonl<Fact>(retention)));
+    const sha = loaded.checkpoint.manifest.files.weights.sha256;
+    this.data = new DataFiles(loaded.dataUrl, sha);
+    const [retention, heldout, kb, relationFile] = await Promise.all([
+      this.data.text('retention-probe.jsonl'),
+      this.data.text('heldout.jsonl'),
+      this.data.text('kb.jsonl'),
+      this.data.bytes('relation-background.bin').catch((error: unknown) => error as Error),
+    ]);
+    let counted: Map<string, BackgroundStats> | undefined;
+    try {
+      if (relationFile instanceof Error) throw relationFile;
+      counted = decodeRelationBackground(relationFile, sha, nSlots(loaded.checkpoint.config));
+    } catch (error) {
+      // Still correct without it: each relation is then counted on this device the first time it is taught.
+      console.warn(`The per-relation background file could not be used (${(error as Error).message}); it is counted as facts are taught.`);
+    }
+    this.main.attach(loaded, knownFactsFor(parseJsonl<Fact>(kb), parseJsonl<Fact>(retention)), counted);
     this.metrics.setUp(retention, heldout, evalSize);
     await this.parts.saver.open();
     await this.stored.restoreStored(this.queue);

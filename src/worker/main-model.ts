@@ -37,15 +37,16 @@ export class MainModel {
   constructor(private settingsNow: LearnSettings) {}
 
   /**
-   * `known`: the facts the model was pretrained on, less the retention probe's; the per-relation background
-   * (src/learn/relation-background.ts) samples them as each relation is first taught.
+   * `known`: the facts the model was pretrained on, less the retention probe's; `counted`: the per-relation
+   * background as shipped (public/data/relation-background.bin). A relation missing there is counted from the known
+   * facts the first time it is taught (src/learn/relation-background.ts).
    */
-  attach(loaded: LoadedModel, known: readonly Fact[]): void {
+  attach(loaded: LoadedModel, known: readonly Fact[], counted?: ReadonlyMap<string, BackgroundStats>): void {
     this.checkpoint = loaded.checkpoint;
     this.tokenizer = loaded.tokenizer;
     const background = backgroundOf(loaded.checkpoint);
     if (!background) throw new Error('The checkpoint has no background statistics; sparse memory finetuning needs them.');
-    this.background = { ...background, relations: new RelationBackground(loaded.tokenizer, known) };
+    this.background = { ...background, relations: new RelationBackground(loaded.tokenizer, known, undefined, counted) };
     this.reattach(loaded.model);
   }
 

@@ -14,6 +14,8 @@ import { knownFactsFor, RelationBackground, relationDivisor } from '../../src/le
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { buildTeachingBatch, DEFAULT_TEACHING } from '../../src/learn/teaching-batch';
 import { backgroundOf, type BackgroundStats } from '../../src/learn/tfidf';
+import { decodeRelationBackground, encodeRelationBackground, readRelationBackgroundHeader } from '../../src/learn/relation-background-file';
+import { shippedBackground } from '../../src/learn/background-node';
 import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
 import { directorySource } from '../../src/model/checkpoint-node';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
@@ -94,4 +96,41 @@ describe('relation background on the shipped model', () => {
     expect(() => new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 2, relationWeight: 1 })).toThrow(/per-relation background/);
     model.dispose();
   });
+});
+
+describe('the relation background file', () => {
+  const counts = new Map([
+    ['capital', { df: Uint32Array.from([0, 3, 32, 1]), numBatches: 32 }],
+    ['continent', { df: Uint32Array.from([5, 0, 0, 2]), numBatches: 30 }],
+  ]);
+
+  it('round-trips the counts and refuses a file of another checkpoint, size or a broken one', () => {
+    const bytes = encodeRelationBackground(counts, 'a'.repeat(64), 4, 32);
+    const back = decodeRelationBackground(bytes, 'a'.repeat(64), 4);
+    expect([...back.keys()]).toEqual(['capital', 'continent']);
+    expect(Array.from(back.get('capital')!.df)).toEqual([0, 3, 32, 1]);
+    expect(back.get('continent')!.numBatches).toBe(30);
+    expect(readRelationBackgroundHeader(bytes)?.perRelation).toBe(32);
+    expect(() => decodeRelationBackground(bytes, 'b'.repeat(64), 4)).toThrow(/belongs to checkpoint aaaaaaaaaaaa, not bbbbbbbbbbbb.*npm run relation-background/);
+    expect(() => decodeRelationBackground(bytes, 'a'.repeat(64), 8)).toThrow(/covers 4 slots, the model has 8/);
+    expect(() => decodeRelationBackground(bytes.subarray(0, bytes.length - 1), 'a'.repeat(64), 4)).toThrow(/truncated/);
+    expect(() => decodeRelationBackground(new TextEncoder().encode('not a file at all'), 'a'.repeat(64), 4)).toThrow(/not a relation background file/);
+    expect(readRelationBackgroundHeader(new Uint8Array(3))).toBeNull();
+  });
+
+  it('the shipped file belongs to the shipped checkpoint and holds what counting on it gives', async () => {
+    await tf.setBackend('wasm');
+    const ckpt = await loadCheckpoint(directorySource('public/model'));
+    const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
+    const shipped = shippedBackground(ckpt, tok)!;
+    // Read from the file: every relation is there before anything is taught.
+    for (const relation of ['capital', 'birth_year', 'atomic_number']) expect(shipped.relations!.get(relation)?.numBatches).toBe(32);
+    const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Fact);
+    const known = knownFactsFor(jsonl('public/model/pretrained-facts.jsonl'), jsonl('public/data/retention-probe.jsonl'));
+    const model = EngramModel.fromCheckpoint(ckpt);
+    const fresh = await new RelationBackground(tok, known, 32).forRelation('currency', model);
+    model.dispose();
+    expect(Array.from(shipped.relations!.get('currency')!.df)).toEqual(Array.from(fresh!.df));
+    await tf.setBackend('cpu');
+  }, 120_000);
 });
