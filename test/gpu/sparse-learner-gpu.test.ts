@@ -31,7 +31,9 @@ let kernels: TfMemoryKernels;
 let background: BackgroundStats;
 let batch: TeachingBatch;
 let values0: Float32Array;
-const settings = { t: 500, lr: 10, steps: 1, maxSteps: 1 }; // one fixed step: the until-answered check could stop the two paths apart
+// One fixed step: the until-answered check could stop the two paths apart. With the per-relation background, as the
+// registry's defaults (createLearner below) rank.
+const settings = { t: 500, lr: 10, steps: 1, maxSteps: 1, relationWeight: 1 };
 
 beforeAll(async () => {
   const info = await initBackend({ gpu: installNodeWebGPU(), secureContext: true, preference: ['webgpu'], onGpuError: (e) => gpuErrors.push(e.message) });
@@ -157,7 +159,7 @@ describe('sparse learner on the WGSL kernels', () => {
   it('takes the AdamW ablation\'s step on the kernel gradients and writes it in place', async () => {
     const lr = 0.5;
     const weightDecay = 0.1;
-    const learner = new SparseMemoryLearner(model, background, { t: 500, lr, optimizer: 'adamw', weightDecay, steps: 1 }, { kernels });
+    const learner = new SparseMemoryLearner(model, background, { t: 500, lr, optimizer: 'adamw', weightDecay, steps: 1, relationWeight: settings.relationWeight }, { kernels });
     const before = model.values;
     const report = await learner.teach(batch);
     expect(model.values).toBe(before);
