@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--answer-end on|off]
- *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1] [--relation-sample 32]
+ *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
@@ -174,7 +174,11 @@ function plannedRuns(): Run[] {
     overrides.optimizer = args.optimizer;
   }
   if (args['value-lr'] !== undefined) overrides.valueLr = num('value-lr', args['value-lr']);
-  if (args['relation-weight'] !== undefined) overrides.relationWeight = num('relation-weight', args['relation-weight']);
+  if (args['relation-weight'] !== undefined) {
+    // 0 turns the per-relation background off (the paper's ranking).
+    overrides.relationWeight = Number(args['relation-weight']);
+    if (!(overrides.relationWeight >= 0 && Number.isFinite(overrides.relationWeight))) fail(`--relation-weight must be 0 or more, got "${args['relation-weight']}"`);
+  }
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
