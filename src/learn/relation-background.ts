@@ -17,7 +17,7 @@ import { factKey, type Fact } from '../facts/fact';
 import type { EngramModel } from '../model/transformer';
 import type { EngramTokenizer } from '../model/tokenizer';
 import { nSlots } from '../model/config';
-import type { BackgroundStats } from './tfidf';
+import type { BackgroundStats, PerRelationBackground } from './tfidf';
 import { buildTeachingBatch, DEFAULT_TEACHING } from './teaching-batch';
 
 /**
@@ -30,7 +30,7 @@ import { buildTeachingBatch, DEFAULT_TEACHING } from './teaching-batch';
 /** Facts whose teaching rows go through the model in one forward pass when a relation is counted. */
 const FACTS_PER_PASS = 8;
 
-export class RelationBackground {
+export class RelationBackground implements PerRelationBackground {
   private readonly byRelation = new Map<string, Fact[]>();
   private readonly counted = new Map<string, BackgroundStats>();
 

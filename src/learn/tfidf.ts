@@ -7,7 +7,7 @@
  * src/kernels/select-top-t-reference.ts); this module holds the background statistics both read.
  */
 import type { Checkpoint } from '../model/checkpoint';
-import type { RelationBackground } from './relation-background';
+import type { EngramModel } from '../model/transformer';
 
 export interface BackgroundStats {
   /** df(i) for every slot: in how many background batches slot i was read at least once. [N] */
@@ -18,7 +18,15 @@ export interface BackgroundStats {
    * Optional second background, per relation (relation-background.ts): which slots known facts of each relation
    * read. The sparse learner needs it when its relationWeight is above 0.
    */
-  relations?: RelationBackground;
+  relations?: PerRelationBackground;
+}
+
+/** What the sparse learner asks of a per-relation background (RelationBackground in relation-background.ts). */
+export interface PerRelationBackground {
+  /** The counts for `relation`, if already counted (null when none). */
+  get(relation: string): BackgroundStats | null;
+  /** Counts `relation` on `model` unless already counted; null when the relation has no known facts. */
+  forRelation(relation: string, model: EngramModel): Promise<BackgroundStats | null>;
 }
 
 /** The background statistics shipped inside a checkpoint (export.py writes df and |B|), or null if it has none. */
