@@ -10,6 +10,7 @@
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--answer-end on|off]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
+ *     [--count-on tokens|answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
@@ -18,7 +19,8 @@
  * apply to every method); --sweep [method:]key=v1,v2 runs a grid (repeatable). --optimizer sgd runs full finetuning
  * and LoRA with plain SGD (--value-lr: full finetuning's rate for the value table); --relation-weight ranks sparse
  * slots against a per-relation background too (src/learn/relation-background.ts, counted on --relation-sample
- * known facts per relation, none from the retention probe).
+ * known facts per relation, none from the retention probe); --count-on answer takes sparse's TF counts only at the
+ * positions the loss weighs (src/learn/sparse-learner.ts, countOn).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -62,6 +64,7 @@ const { values: args } = parseArgs({
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
     'relation-weight': { type: 'string' },
+    'count-on': { type: 'string' },
     optimizer: { type: 'string' },
     'value-lr': { type: 'string' },
     'relation-sample': { type: 'string', default: '32' },
@@ -178,6 +181,10 @@ function plannedRuns(): Run[] {
     // 0 turns the per-relation background off (the paper's ranking).
     overrides.relationWeight = Number(args['relation-weight']);
     if (!(overrides.relationWeight >= 0 && Number.isFinite(overrides.relationWeight))) fail(`--relation-weight must be 0 or more, got "${args['relation-weight']}"`);
+  }
+  if (args['count-on'] !== undefined) {
+    if (args['count-on'] !== 'tokens' && args['count-on'] !== 'answer') fail(`--count-on must be tokens or answer (sparse methods), got "${args['count-on']}"`);
+    overrides.countOn = args['count-on'];
   }
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];

@@ -18,6 +18,8 @@ export interface MethodSettings {
   writtenPenalty?: number;
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
+  /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */
+  countOn?: 'tokens' | 'answer';
   rank?: number;
   alpha?: number;
   weightDecay?: number;

@@ -66,6 +66,12 @@ export interface SparseSettings {
    * alone. 0 (default) ranks as the paper does; needs the background's byRelation.
    */
   readonly relationWeight?: number;
+  /**
+   * Which positions' reads the TF counts take: 'tokens' (every non-pad token, as the paper counts) or 'answer'
+   * (only positions whose prediction the loss weighs: with the default answer-only loss, the reads that predict
+   * the object), so the t rows go where the loss's gradient is.
+   */
+  readonly countOn?: 'tokens' | 'answer';
 }
 
 /** What a fact's steps overwrote: restoring these rows undoes the fact exactly. */
@@ -115,7 +121,7 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, relationWeight: 0, ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -137,6 +143,7 @@ export class SparseMemoryLearner implements Learner {
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
+    if (s.countOn === 'answer') parts.push('count=answer');
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -361,12 +368,15 @@ export class SparseMemoryLearner implements Learner {
   private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
     const cfg = this.model.cfg;
     const numSlots = nSlots(cfg);
-    const nonPad = Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
+    const counted =
+      this.settings.countOn === 'answer'
+        ? Uint8Array.from(batch.weights, (w) => (w > 0 ? 1 : 0))
+        : Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
     const ranking = this.settings.ranking;
     const background = this.background();
     const chosen = tfidfTopT({
       slotIds: hostIds,
-      tokenMask: nonPad,
+      tokenMask: counted,
       numSlots,
       df: background?.df ?? new Uint32Array(numSlots),
       numBackgroundBatches: background?.numBatches ?? 0,
