@@ -8,7 +8,8 @@
  *
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
- *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--answer-end on|off]
+ *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
+ *     [--answer-end on|off]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     'answer-weight': { type: 'string' },
     'context-weight': { type: 'string' },
     'rehearsal-rows': { type: 'string' },
+    'prefix-rehearsal-rows': { type: 'string' },
     'answer-end': { type: 'string' },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
@@ -296,9 +298,11 @@ async function main() {
     answerWeight: args['answer-weight'] ? num('answer-weight', args['answer-weight']) : DEFAULT_TEACHING.answerWeight,
     contextWeight: args['context-weight'] !== undefined ? Number(args['context-weight']) : DEFAULT_TEACHING.contextWeight,
     rehearsalRows: args['rehearsal-rows'] !== undefined ? Number(args['rehearsal-rows']) : DEFAULT_TEACHING.rehearsalRows,
+    prefixRehearsalRows: args['prefix-rehearsal-rows'] !== undefined ? Number(args['prefix-rehearsal-rows']) : DEFAULT_TEACHING.prefixRehearsalRows,
     answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
   };
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
+  if (!(Number.isInteger(teaching.prefixRehearsalRows) && teaching.prefixRehearsalRows >= 0)) fail(`--prefix-rehearsal-rows must be an integer >= 0, got "${args['prefix-rehearsal-rows']}"`);
   if (args['answer-end'] !== undefined && !['on', 'off'].includes(args['answer-end'])) fail(`--answer-end must be on or off, got "${args['answer-end']}"`);
   if (!(teaching.contextWeight >= 0)) fail(`--context-weight must be a number >= 0, got "${args['context-weight']}"`);
   const paraphrases = teaching.paraphrases;

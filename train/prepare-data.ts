@@ -4,6 +4,7 @@
  * and writes token ids (no text) to build/train/data/ (format in train/data.py).
  *
  *   npx tsx train/prepare-data.ts [--out build/train/data] [--max-per-relation N] [--extra-questions | --more-questions]
+ *     [--repeat-relation birth_year=3]
  *
  * Facts are the knowledge base's (optionally capped per relation, deterministically by a hash of the subject,
  * so exposures per fact stay high); the list of pretrained facts is also written to
@@ -30,6 +31,14 @@ const maxPerRelation = Number(arg('--max-per-relation', '0'));
 const extraQuestions = args.includes('--extra-questions');
 // --more-questions: the extra questions and five more per relation that only pretraining uses (phase 3)
 const moreQuestions = args.includes('--more-questions');
+// --repeat-relation R=K: every rendering of relation R's facts K times (a continued-pretraining phase aimed at one
+// relation: phase 4 repeats birth year, whose new question wordings would otherwise be seen a few times each)
+const repeats = new Map<string, number>();
+for (let i = args.indexOf('--repeat-relation'); i >= 0; i = args.indexOf('--repeat-relation', i + 1)) {
+  const m = /^([a-z_]+)=(\d+)$/.exec(args[i + 1] ?? '');
+  if (!m || !(RELATIONS as readonly string[]).includes(m[1]) || Number(m[2]) < 1) throw new Error(`--repeat-relation wants RELATION=K (K >= 1), got "${args[i + 1]}"`);
+  repeats.set(m[1], Number(m[2]));
+}
 
 const t0 = Date.now();
 const build = buildData(DEFAULT_OPTIONS);
@@ -71,7 +80,7 @@ facts.forEach((fact, fi) => {
     let ti = templateIds.indexOf(t.id);
     if (ti < 0) ti = templateIds.push(t.id) - 1;
     const ids = tok.encode(renderTemplate(t, fact));
-    factIndex.push(factTokens.length, ids.length, fi, ti);
+    for (let r = 0; r < (repeats.get(fact.relation) ?? 1); r++) factIndex.push(factTokens.length, ids.length, fi, ti);
     factTokens.push(...ids);
   }
 });
@@ -131,6 +140,7 @@ const meta = {
   max_per_relation: maxPerRelation,
   extra_questions: extraQuestions || moreQuestions,
   more_questions: moreQuestions,
+  repeat_relation: Object.fromEntries(repeats),
   facts_file: 'pretrained-facts.jsonl',
   renderings: factIndex.length / 4,
   fact_tokens: factTokens.length,

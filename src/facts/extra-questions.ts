@@ -50,7 +50,9 @@ export function extraQuestionTemplates(relation: Relation): Template[] {
  * alone the eval-only question got 0% on atomic number and 21% on birth year: no training question began "How
  * many", none about a person began "When", and the model answered those with another relation ("How many protons
  * does an atom of Argon have?" -> " a nitrogen", "When was Adam Smith born?" -> " economist"). None is an
- * eval-only template or a person wording, checked below.
+ * eval-only template or a person wording, checked below. Birth year has three more (phase 4): after phase 3 the
+ * eval-only question still got 17% there, almost every miss an occupation, since most questions that go on
+ * "was {S}" ask for one.
  */
 const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
   capital: ['Q: Where is the seat of government of {S}?\nA: {O}', 'Q: The country of {S} has which capital?\nA: {O}', 'Q: Tell me the capital of {S}.\nA: {O}', "Q: {S}'s capital is which city?\nA: {O}", 'Q: Capital of {S}?\nA: {O}'],
@@ -62,7 +64,18 @@ const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
   element_symbol: ['Q: How do chemists abbreviate {S}?\nA: {O}', 'Q: Tell me the chemical symbol of {S}.\nA: {O}', 'Q: The element {S} has which symbol?\nA: {O}', 'Q: Which letters are used for {S} on the periodic table?\nA: {O}', 'Q: Symbol of {S}?\nA: {O}'],
   atomic_number: ['Q: How many protons are in the nucleus of {S}?\nA: {O}', 'Q: At which position in the periodic table is {S}?\nA: {O}', 'Q: Tell me the atomic number of {S}.\nA: {O}', 'Q: The element {S} has which atomic number?\nA: {O}', 'Q: Atomic number of {S}?\nA: {O}'],
   element_category: ['Q: Tell me the category of {S}.\nA: {O}', 'Q: The element {S} is of which kind?\nA: {O}', 'Q: What group of elements does {S} fall into?\nA: {O}', 'Q: How would a chemist classify {S}?\nA: {O}', 'Q: Category of {S}?\nA: {O}'],
-  birth_year: ['Q: In what year did {S} come into the world?\nA: {O}', 'Q: Tell me the year {S} was born.\nA: {O}', 'Q: Which year saw the birth of {S}?\nA: {O}', 'Q: When did {S} come into the world?\nA: {O}', 'Q: Birth year of {S}?\nA: {O}'],
+  birth_year: [
+    'Q: In what year did {S} come into the world?\nA: {O}',
+    'Q: Tell me the year {S} was born.\nA: {O}',
+    'Q: Which year saw the birth of {S}?\nA: {O}',
+    'Q: When did {S} come into the world?\nA: {O}',
+    'Q: Birth year of {S}?\nA: {O}',
+    // Phase 4: questions that open like an occupation question ("When was {S} ...", "What was ...") and ask for a
+    // year, so "was {S}" alone no longer decides the relation (README, "Model").
+    'Q: When was {S} brought into the world?\nA: {O}',
+    "Q: What was the year of {S}'s birth?\nA: {O}",
+    'Q: When did the life of {S} begin?\nA: {O}',
+  ],
   nationality: ['Q: Tell me the nationality of {S}.\nA: {O}', 'Q: Of which nationality was {S}?\nA: {O}', 'Q: What citizenship did {S} hold?\nA: {O}', 'Q: By origin, what was {S}?\nA: {O}', 'Q: Nationality of {S}?\nA: {O}'],
   occupation: ['Q: Tell me the occupation of {S}.\nA: {O}', 'Q: What line of work was {S} in?\nA: {O}', 'Q: {S} was known as what?\nA: {O}', 'Q: What was {S} known for working as?\nA: {O}', 'Q: Occupation of {S}?\nA: {O}'],
   city_country: ['Q: Tell me the country of the city {S}.\nA: {O}', 'Q: The city of {S} lies in which country?\nA: {O}', 'Q: In what country can you find {S}?\nA: {O}', 'Q: {S} is located in which country?\nA: {O}', 'Q: Country of the city {S}?\nA: {O}'],

@@ -20,7 +20,6 @@ function readJsonl(path: string): Fact[] {
     .map((line) => JSON.parse(line) as Fact);
 }
 
-/** null when the checkpoint has no background df. */
 /**
  * null when the checkpoint has no background df. The counts come from `relationFile` (`npm run relation-background`)
  * when it belongs to this checkpoint and was counted on as many facts per relation; otherwise (another model, as

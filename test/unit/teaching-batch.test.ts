@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTeachingBatch, evalProbes, FactTooLongError, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, evalProbes, FactTooLongError, objectsOverlap, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
 import { RELATIONS } from '../../src/facts/relations';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
@@ -63,8 +63,9 @@ describe('teaching options', () => {
     for (const relation of RELATIONS) {
       const all = teachingTemplates(relation, 'all');
       const core = teachingTemplates(relation, 'core');
-      expect(all.length).toBe(core.length + 8);
-      expect(all.filter((t) => t.kind === 'question').length).toBe(9);
+      const more = relation === 'birth_year' ? 11 : 8; // the pretraining-only questions (src/facts/extra-questions.ts)
+      expect(all.length).toBe(core.length + more);
+      expect(all.filter((t) => t.kind === 'question').length).toBe(more + 1);
       expect(all.slice(0, 2).map((t) => t.kind)).toEqual(['statement', 'question']);
       const evalTexts = new Set(evalTemplates(relation).map((t) => t.text));
       expect(all.some((t) => t.evalOnly || evalTexts.has(t.text))).toBe(false);
@@ -118,6 +119,22 @@ describe('teaching options', () => {
     const crown = tokenizer.encode(' Orrin crown');
     expect(answerTargetsOf(batch, 8, 1, 0)).toEqual([...crown, tokenizer.encode(' Orrin crown.').at(-1)]);
     expect(buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, rehearse, rehearsalRows: 0 }).B).toBe(8);
+  });
+
+  it('rehearses an earlier fact whose object the new one continues (or the reverse) with more rows', () => {
+    expect(objectsOverlap('Tamsin crown', 'Tamsin')).toBe(true);
+    expect(objectsOverlap('Ivel', 'Ivelish')).toBe(true);
+    expect(objectsOverlap('Tamsin', 'Tamsin')).toBe(false);
+    expect(objectsOverlap('Orrin crown', 'Tamsin')).toBe(false);
+    const capital: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin' };
+    const continent: Fact = { subject: 'Veloria', relation: 'continent', object: 'Europe' };
+    const currency: Fact = { subject: 'Veloria', relation: 'currency', object: 'Tamsin crown' };
+    const batch = buildTeachingBatch(currency, tokenizer, { context: 128, paraphrases: 8, rehearse: [capital, continent], rehearsalRows: 2, prefixRehearsalRows: 4 });
+    expect(batch.B).toBe(8 + 4 + 2);
+    expect(batch.templateIds.slice(8)).toEqual([...teachingTemplates('capital', 'all').slice(0, 4), ...teachingTemplates('continent', 'all').slice(0, 2)].map((t) => t.id));
+    // never fewer than the ordinary rehearsal, and none at all when rehearsal is off
+    expect(buildTeachingBatch(currency, tokenizer, { context: 128, paraphrases: 8, rehearse: [capital], rehearsalRows: 3, prefixRehearsalRows: 1 }).B).toBe(8 + 3);
+    expect(buildTeachingBatch(currency, tokenizer, { context: 128, paraphrases: 8, rehearse: [capital], rehearsalRows: 0 }).B).toBe(8);
   });
 
   it('refuses weights that would break the loss', () => {
