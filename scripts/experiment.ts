@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -21,7 +21,9 @@
  * and LoRA with plain SGD (--value-lr: full finetuning's rate for the value table); --relation-weight ranks sparse
  * slots against a per-relation background too (src/learn/relation-background.ts, counted on --relation-sample
  * known facts per relation, none from the retention probe); --count-on answer takes sparse's TF counts only at the
- * positions the loss weighs (src/learn/sparse-learner.ts, countOn).
+ * positions the loss weighs (src/learn/sparse-learner.ts, countOn); --review N puts N earlier taught facts of other
+ * subjects (those whose own step ended answered; --review-all: any) into each batch, --review-rows rows each
+ * (src/learn/teaching-batch.ts, reviewFacts).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,7 +36,7 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, earlierFactsFor, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
 import { evaluate, retainedProbe, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
@@ -63,6 +65,9 @@ const { values: args } = parseArgs({
     'rehearsal-rows': { type: 'string' },
     'prefix-rehearsal-rows': { type: 'string' },
     'answer-end': { type: 'string' },
+    review: { type: 'string' },
+    'review-rows': { type: 'string' },
+    'review-all': { type: 'boolean', default: false },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
     'relation-weight': { type: 'string' },
@@ -237,6 +242,11 @@ interface RunResult {
   recall_person_wordings_by_relation?: Record<string, number>;
   /** Retention (exact match on the probe, all of whose facts the base model answers) per relation. */
   retention_by_relation?: Record<string, number>;
+  /**
+   * Retention split by whether the stream taught another fact about the probe fact's subject (a counterfactual
+   * edit of a known country or person): how much of the forgetting lands on edited subjects' other facts.
+   */
+  retention_by_subject?: { edited_subject: { facts: number; kept: number }; other: { facts: number; kept: number } };
   /** Sparse methods: rows by how many facts wrote them, their norms against the pretrained rows, read overlap. */
   wear?: Wear;
   /** How many facts took how many optimizer steps. */
@@ -300,12 +310,17 @@ async function main() {
     rehearsalRows: args['rehearsal-rows'] !== undefined ? Number(args['rehearsal-rows']) : DEFAULT_TEACHING.rehearsalRows,
     prefixRehearsalRows: args['prefix-rehearsal-rows'] !== undefined ? Number(args['prefix-rehearsal-rows']) : DEFAULT_TEACHING.prefixRehearsalRows,
     answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
+    reviewFacts: args.review !== undefined ? Number(args.review) : DEFAULT_TEACHING.reviewFacts,
+    reviewRows: args['review-rows'] !== undefined ? Number(args['review-rows']) : DEFAULT_TEACHING.reviewRows,
   };
+  if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
+  if (!(Number.isInteger(teaching.reviewRows) && teaching.reviewRows >= 0)) fail(`--review-rows must be an integer >= 0, got "${args['review-rows']}"`);
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
   if (!(Number.isInteger(teaching.prefixRehearsalRows) && teaching.prefixRehearsalRows >= 0)) fail(`--prefix-rehearsal-rows must be an integer >= 0, got "${args['prefix-rehearsal-rows']}"`);
   if (args['answer-end'] !== undefined && !['on', 'off'].includes(args['answer-end'])) fail(`--answer-end must be on or off, got "${args['answer-end']}"`);
   if (!(teaching.contextWeight >= 0)) fail(`--context-weight must be a number >= 0, got "${args['context-weight']}"`);
   const paraphrases = teaching.paraphrases;
+  const reviewLearnedOnly = !args['review-all'];
   const evalEvery = int('eval-every', args['eval-every']);
   const runs = plannedRuns();
   await tf.setBackend(args.backend!);
@@ -360,6 +375,8 @@ async function main() {
     const curve: RunResult['curve'] = [];
     const firstHundred: RunResult['first100_curve'] = [];
     const immediate: boolean[] = [];
+    /** Per fact: whether its own step ended answered (the review pool; the eval question where a learner cannot say). */
+    const learned: boolean[] = [];
     const stepsTaken = new Map<number, number>();
     // What wears out over the stream (sparse methods): how many facts wrote each row, and per fact the share of
     // its batch's reads that land on rows an earlier fact wrote.
@@ -371,8 +388,8 @@ async function main() {
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const rehearse = sameSubjectFacts(fact, facts.slice(0, i));
-        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, rehearse }));
+        const earlier = earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts);
+        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
         ms += report.ms;
         params += report.paramsTouched;
         stepsTaken.set(report.steps, (stepsTaken.get(report.steps) ?? 0) + 1);
@@ -388,6 +405,7 @@ async function main() {
         }
         // Recall of this fact right after its own step: learning, before later facts can interfere.
         immediate[i] = (await scoreFacts(model, tok, [fact]))[0].exactMatch;
+        learned[i] = report.answered ?? immediate[i];
       } catch (error) {
         errors++;
         console.error(`\n  fact ${i + 1} (${fact.subject} / ${fact.relation}) failed: ${(error as Error).message}`);
@@ -423,6 +441,11 @@ async function main() {
         return [rel, own.filter((x) => x.exactMatch).length / own.length];
       }),
     );
+    const taughtSubjects = new Set(facts.map((f) => f.subject));
+    const keptWhere = (edited: boolean) => {
+      const own = retainedScores.filter((_, j) => taughtSubjects.has(retained[j].subject) === edited);
+      return { facts: own.length, kept: own.filter((x) => x.exactMatch).length };
+    };
     firstHundred.push({ facts: facts.length, recall: summarize(endScores.slice(0, 100)).exactMatch });
     const byRelation = (hits: readonly boolean[]) =>
       Object.fromEntries(
@@ -453,6 +476,7 @@ async function main() {
       recall_immediate_by_relation: byRelation(facts.map((_, j) => immediate[j] ?? false)),
       first100_curve: firstHundred,
       retention_by_relation: retentionByRelation,
+      retention_by_subject: { edited_subject: keptWhere(true), other: keptWhere(false) },
       recall_person_wordings: personHits.flat().filter(Boolean).length / Math.max(1, 2 * facts.length),
       recall_person_wordings_by_relation: byRelation(personHits.map((h) => h[0] && h[1])),
       wear,
@@ -464,6 +488,8 @@ async function main() {
     console.log(`  ${result.label}: recall ${pct(result.recall)} (right after each step ${pct(result.recall_immediate!)}), retention ${pct(result.retention_after)} (drop ${pct(result.retention_drop)}), NLL ${result.nll_before.toFixed(3)} -> ${result.nll_after.toFixed(3)}, ${result.ms_per_step.toFixed(0)} ms/step`);
     console.log(`    by relation (end / right after its step): ${Object.entries(result.recall_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}/${pct(result.recall_immediate_by_relation![rel])}`).join(', ')}`);
     console.log(`    retention by relation: ${Object.entries(result.retention_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}`).join(', ')}`);
+    const split = result.retention_by_subject!;
+    console.log(`    retention of probe facts whose subject the stream taught: ${split.edited_subject.kept}/${split.edited_subject.facts}; of the others: ${split.other.kept}/${split.other.facts}`);
     console.log(`    person wordings: ${pct(result.recall_person_wordings!)} of fact x wording pairs; both answered by relation: ${Object.entries(result.recall_person_wordings_by_relation!).map(([rel, v]) => `${rel} ${pct(v)}`).join(', ')}`);
     if (result.wear) console.log(`    wear: ${JSON.stringify(result.wear)}`);
     console.log(`    first 100 facts over the stream: ${result.first100_curve!.map((p) => `${p.facts}: ${pct(p.recall)}`).join(', ')}; steps per fact ${JSON.stringify(result.steps_per_fact)}`);

@@ -78,7 +78,7 @@ async function main() {
   for (const [i, fact] of stream.entries()) {
     if (i === 1) sample(1); // after one warm-up fact (the first fact creates the cached causal masks)
     try {
-      const { after, step } = await teachStep(learner, model, tok, fact, 8, taught.rehearsalFor(fact));
+      const { after, step } = await teachStep(learner, model, tok, fact, 8, taught.earlierFor(fact));
       taught.add({ fact, origin: fact.pack, after, step });
       ms += step.ms;
     } catch (error) {

@@ -1,14 +1,5 @@
-/** A small seeded PRNG (mulberry32) for randomized tests: the same seed gives the same cases. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (mulberry32) for randomized tests: the same seed gives the same cases. */
+export { seededRandom } from '../src/learn/seeded-random';
 
 export function randomInt(rand: () => number, lo: number, hiExclusive: number): number {
   return lo + Math.floor(rand() * (hiExclusive - lo));

@@ -14,6 +14,11 @@ export interface StepReport {
   readonly loss: number;
   /** Optimizer steps taken for this fact. */
   readonly steps: number;
+  /**
+   * With until-answered steps (every method): whether a check found every wording of the batch answered before
+   * the step cap (false when the steps ran to the cap, even if the last one got there).
+   */
+  readonly answered?: boolean;
   /** Sparse methods: the value rows written, best first, with their ranking scores. */
   readonly slots?: Int32Array;
   readonly scores?: Float64Array;

@@ -47,10 +47,11 @@ export interface StepPlan {
   readonly maxSteps: number;
 }
 
-/** What runOptimizerSteps did: the loss before the first step and the steps taken. */
+/** What runOptimizerSteps did: the loss before the first step, the steps taken, and whether a check found it answered. */
 export interface StepsTaken {
   readonly firstLoss: number;
   readonly steps: number;
+  readonly answered: boolean;
 }
 
 /**
@@ -64,6 +65,7 @@ export async function runOptimizerSteps(store: TensorStore, optimizer: StepOptim
   optimizer.begin();
   let firstLoss = NaN;
   let taken = 0;
+  let wasAnswered = false;
   try {
     for (let step = 0; step < Math.max(plan.steps, plan.maxSteps); step++) {
       const check = step >= plan.steps;
@@ -71,7 +73,10 @@ export async function runOptimizerSteps(store: TensorStore, optimizer: StepOptim
       try {
         if (!Number.isFinite(loss)) throw new NonFiniteStepError(`a non-finite loss (${loss})`);
         if (step === 0) firstLoss = loss;
-        if (check && answered) break; // the finally below frees the unused gradients
+        if (check && answered) {
+          wasAnswered = true;
+          break; // the finally below frees the unused gradients
+        }
         if (!(await allFinite([...grads.values()].map(gradientTensor)))) throw new NonFiniteStepError('a non-finite gradient');
         const next = optimizer.step(store.current(), grads);
         // The fused AdamW kernel checked what it wrote; only tensors it did not update need the check.
@@ -101,7 +106,7 @@ export async function runOptimizerSteps(store: TensorStore, optimizer: StepOptim
   optimizer.commit();
   const now = store.current();
   for (const [name, tensor] of atStart) if (now.get(name) !== tensor) tensor.dispose();
-  return { firstLoss, steps: taken };
+  return { firstLoss, steps: taken, answered: wasAnswered };
 }
 
 /**
@@ -129,7 +134,14 @@ export async function teachByOptimizer(
   } finally {
     tf.dispose([tokens, mask]);
   }
-  return { method, loss: taken.firstLoss / Math.max(1, batch.numTargets), steps: taken.steps, paramsTouched, ms: performance.now() - started };
+  return {
+    method,
+    loss: taken.firstLoss / Math.max(1, batch.numTargets),
+    steps: taken.steps,
+    ...(steps.maxSteps > steps.steps ? { answered: taken.answered } : {}),
+    paramsTouched,
+    ms: performance.now() - started,
+  };
 }
 
 /** " steps=4", " steps=1 until-answered<=8", or "" for one fixed step: the part of a baseline's label. */

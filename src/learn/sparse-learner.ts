@@ -160,6 +160,7 @@ export class SparseMemoryLearner implements Learner {
     let firstLoss = NaN;
     let last: StepOutcome | undefined;
     let taken = 0;
+    let answered = false;
     const streamSlots = new Set<number>();
     if (this.kernelsPending) {
       this.kernels = await this.kernelsPending;
@@ -174,7 +175,10 @@ export class SparseMemoryLearner implements Learner {
         const stopIfAnswered = step >= this.settings.steps;
         const outcome = kernels ? await this.kernelStep(batch, before, kernels, stopIfAnswered) : await this.step(batch, before, stopIfAnswered);
         if (step === 0) firstLoss = outcome.loss;
-        if (outcome.skipped) break;
+        if (outcome.skipped) {
+          answered = true;
+          break;
+        }
         last = outcome;
         taken++;
         for (const s of outcome.readSlots) streamSlots.add(s);
@@ -204,6 +208,7 @@ export class SparseMemoryLearner implements Learner {
       method: 'sparse',
       loss: firstLoss / Math.max(1, batch.numTargets),
       steps: taken,
+      ...(this.settings.maxSteps > this.settings.steps ? { answered } : {}),
       slots: last!.slots,
       scores: last!.scores,
       reads: last!.reads,

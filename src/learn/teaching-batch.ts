@@ -10,6 +10,7 @@ import type { Fact } from '../facts/fact';
 import { trainTemplates, evalTemplates, scoringParts, type Template } from '../facts/templates';
 import { pretrainQuestionTemplates } from '../facts/extra-questions';
 import type { EngramTokenizer } from '../model/tokenizer';
+import { seededRandom, textSeed } from './seeded-random';
 
 export interface TeachingBatch {
   readonly fact: Fact;
@@ -69,13 +70,20 @@ export interface TeachingOptions {
    * statement's) counts as part of the answer: where the answer ends is learned, not left to the rows.
    */
   readonly answerEnd: boolean;
+  /**
+   * Earlier taught facts (any subject) reviewed in each batch, picked by `reviewFacts`, so that a step that
+   * rewrites rows an earlier fact reads keeps it answered (0 = none).
+   */
+  readonly reviewFacts: number;
+  /** Rows for each reviewed fact. */
+  readonly reviewRows: number;
 }
 
 /**
  * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
  * the ablations recorded in README ("Learning that sticks").
  */
-export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true };
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true, reviewFacts: 2, reviewRows: 1 };
 
 export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
@@ -85,6 +93,8 @@ export interface TeachingBatchOptions extends Partial<TeachingOptions> {
    * its own wordings in this batch, with the same loss weights, and checked by the until-answered steps.
    */
   rehearse?: readonly Fact[];
+  /** Earlier taught facts reviewed (reviewFacts), each by `reviewRows` rows of its own wordings. */
+  review?: readonly Fact[];
 }
 
 /**
@@ -99,6 +109,46 @@ export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
     if (other.relation !== fact.relation && other.subject === fact.subject) byRelation.set(other.relation, other);
   }
   return [...byRelation.values()];
+}
+
+/**
+ * The earlier taught facts a batch for `fact` reviews: `count` of them, picked at random but the same for the
+ * same fact after the same list (seeded by the fact and the list's length, so the app and the experiment pick
+ * alike), among the latest fact of each subject and relation, leaving out `fact`'s subject (sameSubjectFacts
+ * rehearses those). With `learned` (one flag per earlier fact), only facts that were answered after their own
+ * step are reviewed: one never learned would hold every batch it joins to the step cap.
+ */
+export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number, learned?: readonly boolean[]): Fact[] {
+  if (count <= 0) return [];
+  const latest = new Map<string, { other: Fact; learned: boolean }>();
+  earlier.forEach((other, i) => {
+    if (other.subject !== fact.subject) latest.set(`${other.subject}\t${other.relation}`, { other, learned: learned ? learned[i] === true : true });
+  });
+  const pool = [...latest.values()].filter((entry) => entry.learned).map((entry) => entry.other);
+  const random = seededRandom(textSeed(`${fact.subject}\t${fact.relation}\t${fact.object}\t${earlier.length}`));
+  const picked: Fact[] = [];
+  // A partial Fisher-Yates shuffle: the first `count` of a random order.
+  for (let i = 0; i < Math.min(count, pool.length); i++) {
+    const j = i + Math.floor(random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+    picked.push(pool[i]);
+  }
+  return picked;
+}
+
+/** The earlier taught facts one batch teaches again: the same subject's (rehearsed) and a few others (reviewed). */
+export interface EarlierFacts {
+  readonly rehearse: readonly Fact[];
+  readonly review: readonly Fact[];
+}
+
+/**
+ * What a batch for `fact` teaches again, given the facts taught before it (in order) and, per fact, whether its
+ * own step ended answered (`learned`; every caller passes what its learner reported): the one rule the app, the
+ * race, the soak and the experiment share.
+ */
+export function earlierFactsFor(fact: Fact, earlier: readonly Fact[], learned?: readonly boolean[], reviewCount: number = DEFAULT_TEACHING.reviewFacts): EarlierFacts {
+  return { rehearse: sameSubjectFacts(fact, earlier), review: reviewFacts(fact, earlier, reviewCount, learned) };
 }
 
 /** Whether one object is a prefix of the other (as text: "Ivel" and "Ivelish" too), so one answer continues the other. */
@@ -140,6 +190,12 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
     const its = teachingTemplates(other.relation, wordings);
     const count = objectsOverlap(fact.object, other.object) ? prefixRehearsalRows : rehearsalRows;
     for (let i = 0; i < count; i++) rows.push({ template: its[i % its.length], fact: other });
+  }
+  const reviewRows = options.reviewRows ?? DEFAULT_TEACHING.reviewRows;
+  if (!Number.isInteger(reviewRows) || reviewRows < 0) throw new RangeError(`reviewRows must be an integer >= 0, got ${reviewRows}`);
+  for (const other of options.review ?? []) {
+    const its = teachingTemplates(other.relation, wordings);
+    for (let i = 0; i < reviewRows; i++) rows.push({ template: its[i % its.length], fact: other });
   }
   const B = rows.length;
   // Each row's tokens, and where the object's tokens start: the prompt alone tokenizes to a prefix of the row

@@ -1,12 +1,12 @@
 /**
  * One fact's learning step on the main (sparse) model (with the earlier taught facts about its subject rehearsed
- * in its batch, teaching-batch.ts), recorded the way the taught-facts log keeps it: the rows
+ * and a few others reviewed in its batch, teaching-batch.ts), recorded the way the taught-facts log keeps it: the rows
  * the step left (`after`), a summary of the step, and what the slot map shows. The engine, the Node soak and the
  * tests all teach through this one function, so they exercise the same record the app keeps for undo and export.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Fact } from '../facts/fact';
-import { buildTeachingBatch } from '../learn/teaching-batch';
+import { buildTeachingBatch, type EarlierFacts } from '../learn/teaching-batch';
 import type { RowsSnapshot, SparseMemoryLearner } from '../learn/sparse-learner';
 import type { EngramTokenizer } from '../model/tokenizer';
 import type { EngramModel } from '../model/transformer';
@@ -25,12 +25,13 @@ export async function teachStep(
   tokenizer: EngramTokenizer,
   fact: Fact,
   paraphrases: number,
-  rehearse: readonly Fact[] = [],
+  earlier: EarlierFacts = { rehearse: [], review: [] },
 ): Promise<LearningStep> {
-  const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, paraphrases, rehearse });
+  const batch = buildTeachingBatch(fact, tokenizer, { context: model.cfg.context, paraphrases, ...earlier });
   const report = await learner.teach(batch);
   const after: RowsSnapshot = { slots: report.undo.slots, rows: await readRows(model.values!, report.undo.slots) };
   const step: StepSummary = { method: 'sparse', loss: report.loss, ms: report.ms, paramsTouched: report.paramsTouched };
+  if (report.answered !== undefined) step.answered = report.answered;
   const slots = {
     readSlots: report.reads!.slots,
     readCounts: report.reads!.counts,

@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Fact } from '../facts/fact';
 import { createLearner } from '../learn/methods';
 import type { SparseMemoryLearner } from '../learn/sparse-learner';
+import type { EarlierFacts } from '../learn/teaching-batch';
 import type { PatchModel } from '../learn/patch-file';
 import { backgroundOf, type BackgroundStats } from '../learn/tfidf';
 import { RelationBackground } from '../learn/relation-background';
@@ -79,11 +80,11 @@ export class MainModel {
   }
 
   /**
-   * One learning step of `fact` on the model, recorded as the taught-facts log keeps it; `rehearse`: the earlier
-   * taught facts about the same subject (TaughtFacts.rehearsalFor).
+   * One learning step of `fact` on the model, recorded as the taught-facts log keeps it; `earlier`: the earlier
+   * taught facts its batch teaches again (TaughtFacts.earlierFor).
    */
-  step(fact: Fact, rehearse: readonly Fact[]): Promise<LearningStep> {
-    return teachStep(this.learner, this.model, this.tokenizer, fact, this.settingsNow.paraphrases, rehearse);
+  step(fact: Fact, earlier: EarlierFacts): Promise<LearningStep> {
+    return teachStep(this.learner, this.model, this.tokenizer, fact, this.settingsNow.paraphrases, earlier);
   }
 
   /** The current table's rows of `slots`. */

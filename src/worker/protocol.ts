@@ -171,6 +171,11 @@ export interface StepSummary {
   loss: number;
   ms: number;
   paramsTouched: number;
+  /**
+   * Whether the step's until-answered check found every wording of its batch answered before the step cap:
+   * only such facts are reviewed in later batches. Absent on imported facts and older records (taken as learned).
+   */
+  answered?: boolean;
 }
 
 /** One evaluation point of one method's curve. */

@@ -7,7 +7,7 @@
 import type { Fact, PackName } from '../facts/fact';
 import type { Learner, MethodName } from '../learn/learner';
 import { createLearner } from '../learn/methods';
-import { buildTeachingBatch, sameSubjectFacts } from '../learn/teaching-batch';
+import { buildTeachingBatch, earlierFactsFor } from '../learn/teaching-batch';
 import type { BackgroundStats } from '../learn/tfidf';
 import type { Checkpoint } from '../model/checkpoint';
 import type { EngramTokenizer } from '../model/tokenizer';
@@ -29,6 +29,8 @@ interface Runner {
   model: EngramModel;
   learner: Learner;
   taught: Fact[];
+  /** Per taught fact: whether its step ended answered (which earlier facts later batches review). */
+  learned: boolean[];
   ms: number;
   steps: number;
 }
@@ -51,10 +53,10 @@ export class RaceRunner {
       const full = make();
       const lora = make();
       this.runners = [
-        { method: 'sparse', model: sparse, learner: createLearner('sparse', sparse, this.deps.background, { t: settings.t, lr: settings.lr, steps: settings.steps }), taught: [], ms: 0, steps: 0 },
+        { method: 'sparse', model: sparse, learner: createLearner('sparse', sparse, this.deps.background, { t: settings.t, lr: settings.lr, steps: settings.steps }), taught: [], learned: [], ms: 0, steps: 0 },
         // The baselines keep their own registry steps per fact (matched learning: src/learn/methods.ts), not sparse's.
-        { method: 'full', model: full, learner: createLearner('full', full, null, { lr: settings.fullLr }), taught: [], ms: 0, steps: 0 },
-        { method: 'lora', model: lora, learner: createLearner('lora', lora, null, { lr: settings.loraLr }), taught: [], ms: 0, steps: 0 },
+        { method: 'full', model: full, learner: createLearner('full', full, null, { lr: settings.fullLr }), taught: [], learned: [], ms: 0, steps: 0 },
+        { method: 'lora', model: lora, learner: createLearner('lora', lora, null, { lr: settings.loraLr }), taught: [], learned: [], ms: 0, steps: 0 },
       ];
     });
     const labels = Object.fromEntries(this.runners.map((r) => [r.method, r.learner.label])) as RaceState['labels'];
@@ -64,10 +66,11 @@ export class RaceRunner {
       for (const runner of this.runners) {
         await this.deps.work(`Race: teaching ${runner.method} fact ${i + 1} of ${facts.length}`, async () => {
           if (generation !== this.generation) return;
-          const rehearse = sameSubjectFacts(facts[i], runner.taught);
-          const batch = buildTeachingBatch(facts[i], this.deps.tokenizer, { context: runner.model.cfg.context, paraphrases: settings.paraphrases, rehearse });
+          const earlier = earlierFactsFor(facts[i], runner.taught, runner.learned);
+          const batch = buildTeachingBatch(facts[i], this.deps.tokenizer, { context: runner.model.cfg.context, paraphrases: settings.paraphrases, ...earlier });
           const report = await runner.learner.teach(batch);
           runner.taught.push(facts[i]);
+          runner.learned.push(report.answered ?? true);
           runner.ms += report.ms;
           runner.steps++;
         });

@@ -138,6 +138,7 @@ function stepProblem(step: unknown): string | null {
   if (typeof step.loss !== 'number') return `step loss is ${describe(step.loss)}`;
   if (typeof step.ms !== 'number' || !(step.ms >= 0) || !Number.isFinite(step.ms)) return `step time is ${describe(step.ms)}`;
   if (!Number.isInteger(step.paramsTouched) || (step.paramsTouched as number) < 0) return `step parameter count is ${describe(step.paramsTouched)}`;
+  if (step.answered !== undefined && typeof step.answered !== 'boolean') return `step answered flag is ${describe(step.answered)}`;
   return null;
 }
 

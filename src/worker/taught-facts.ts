@@ -14,7 +14,7 @@
  */
 import type { Fact } from '../facts/fact';
 import { writeRows, type RowsSnapshot } from '../learn/sparse-learner';
-import { sameSubjectFacts } from '../learn/teaching-batch';
+import { DEFAULT_TEACHING, earlierFactsFor, type EarlierFacts } from '../learn/teaching-batch';
 import type { EngramModel } from '../model/transformer';
 import { ownedCopy } from './learning-step';
 import type { EngineEvent, StepSummary, TaughtFactSummary } from './protocol';
@@ -46,6 +46,9 @@ export class TaughtFacts {
   private readonly list: TaughtFact[] = [];
   private nextId = 1;
 
+  /** `reviewCount`: how many earlier learned facts of other subjects each step reviews (earlierFactsFor). */
+  constructor(private readonly reviewCount: number = DEFAULT_TEACHING.reviewFacts) {}
+
   get entries(): readonly TaughtFact[] {
     return this.list;
   }
@@ -59,13 +62,21 @@ export class TaughtFacts {
   }
 
   /**
-   * The facts a step of `fact` rehearses: the taught facts about the same subject (sameSubjectFacts) before
-   * `before` in the list, or before the end. An undo's replay of a later fact therefore rehearses exactly what it
-   * would have had the undone fact never been taught.
+   * The earlier facts a step of `fact` teaches again (earlierFactsFor: the same subject's, and a few learned
+   * others): those before `before` in the list, or before the end. An undo's replay of a later fact therefore
+   * teaches again exactly what it would have had the undone fact never been taught (the replayed facts' own
+   * steps, and so their answered flags, are redone in order first). A fact whose step has no answered flag (an
+   * import, a record of an older build) counts as learned.
    */
-  rehearsalFor(fact: Fact, before?: TaughtFact): Fact[] {
+  earlierFor(fact: Fact, before?: TaughtFact): EarlierFacts {
     const end = before ? this.list.indexOf(before) : this.list.length;
-    return sameSubjectFacts(fact, this.list.slice(0, end < 0 ? this.list.length : end).map((entry) => entry.fact));
+    const earlier = this.list.slice(0, end < 0 ? this.list.length : end);
+    return earlierFactsFor(
+      fact,
+      earlier.map((entry) => entry.fact),
+      earlier.map((entry) => entry.step.answered ?? true),
+      this.reviewCount,
+    );
   }
 
   /** The taught fact with the same subject, relation and object, if any. */

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreFacts } from '../../src/eval/fact-recall';
 import type { PackFact } from '../../src/facts/fact';
 import { createLearner, methodSpec, type MethodId } from '../../src/learn/methods';
-import { buildTeachingBatch, DEFAULT_TEACHING, sameSubjectFacts } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, earlierFactsFor } from '../../src/learn/teaching-batch';
 import type { BackgroundStats } from '../../src/learn/tfidf';
 import { shippedBackground } from '../../src/learn/background-node';
 import { loadCheckpoint, type Checkpoint } from '../../src/model/checkpoint';
@@ -68,9 +68,13 @@ async function recallOverStream(id: MethodId): Promise<StreamRecall> {
   const learner = createLearner(id, model, background);
   try {
     let immediate = 0;
+    const learned: boolean[] = [];
     for (const [i, fact] of facts.entries()) {
-      const rehearse = sameSubjectFacts(fact, facts.slice(0, i));
-      await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, rehearse }));
+      const earlier = earlierFactsFor(fact, facts.slice(0, i), learned);
+      const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, ...earlier }));
+      // Every method's defaults step until answered, so every report says whether the fact got there.
+      expect(typeof report.answered).toBe('boolean');
+      learned.push(report.answered!);
       if ((await scoreFacts(model, tok, [fact]))[0].exactMatch) immediate++;
     }
     const scores = await scoreFacts(model, tok, facts);

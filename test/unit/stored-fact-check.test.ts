@@ -11,6 +11,7 @@ describe('problemWith', () => {
     expect(problemWith(makeFact(2, []), SHAPE)).toBeNull();
     expect(problemWith(makeFact(3, [0, SHAPE.slots - 1]), SHAPE)).toBeNull();
     expect(problemWith(damage(makeFact(4), (r) => { r.origin = 'import'; r.step.loss = NaN; }), SHAPE)).toBeNull();
+    expect(problemWith(damage(makeFact(5), (r) => { r.step.answered = false; }), SHAPE)).toBeNull();
     expect(problemWith(damage(makeFact(5), (r) => { r.origin = 'counterfactual'; r.fact.relation = 'birth_year'; }), SHAPE)).toBeNull();
   });
 
@@ -41,6 +42,7 @@ describe('problemWith', () => {
     ['no step', (r) => { delete r.step; }, /step is missing/],
     ['an unknown step method', (r) => { r.step.method = 'magic'; }, /unknown step method "magic"/],
     ['a negative step time', (r) => { r.step.ms = -1; }, /step time is -1/],
+    ['an answered flag that is not a boolean', (r) => { r.step.answered = 'yes'; }, /step answered flag is "yes"/],
   ];
   for (const [name, edit, reason] of cases) {
     it(`refuses ${name}`, () => {

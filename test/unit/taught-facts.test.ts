@@ -20,6 +20,7 @@ import { TaughtFacts, type TaughtFact } from '../../src/worker/taught-facts';
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
 let facts: Fact[];
+let others: Fact[];
 const models: EngramModel[] = [];
 
 beforeAll(async () => {
@@ -31,17 +32,21 @@ beforeAll(async () => {
   const subject = invented[0].subject;
   facts = invented.filter((f) => f.subject === subject).slice(0, 3);
   expect(new Set(facts.map((f) => f.relation)).size).toBe(3);
+  // Facts about five different subjects, for the review of earlier facts.
+  const bySubject = new Map<string, Fact>();
+  for (const f of invented) if (!bySubject.has(f.subject)) bySubject.set(f.subject, f);
+  others = [...bySubject.values()].slice(0, 5);
 }, 60_000);
 
 afterAll(() => models.forEach((m) => m.dispose()));
 
-function fresh() {
+function fresh(reviewCount = 0) {
   const model = EngramModel.fromCheckpoint(ckpt);
   models.push(model);
   const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 10 });
-  const taught = new TaughtFacts();
+  const taught = new TaughtFacts(reviewCount);
   // As the worker does: each step rehearses the facts about the same subject listed before it.
-  const step = (fact: Fact, before?: TaughtFact) => teachStep(learner, model, tok, fact, 8, taught.rehearsalFor(fact, before));
+  const step = (fact: Fact, before?: TaughtFact) => teachStep(learner, model, tok, fact, 8, taught.earlierFor(fact, before));
   const teach = async (fact: Fact) => taught.add({ fact, origin: 'typed', ...(await step(fact)) });
   return { model, taught, step, teach };
 }
@@ -74,9 +79,9 @@ describe('taught facts: exact undo of any taught fact', () => {
     expect(overlap).toBeGreaterThan(0); // the facts share slots, so putting back only e2's slots' base rows would be wrong
 
     // The third fact rehearses the first two; replayed after the second is undone, only the first.
-    expect(a.taught.rehearsalFor(third)).toEqual([first, second]);
-    expect(a.taught.rehearsalFor(third, a.taught.entries[2])).toEqual([first, second]);
-    expect(a.taught.rehearsalFor(second, e2)).toEqual([first]);
+    expect(a.taught.earlierFor(third).rehearse).toEqual([first, second]);
+    expect(a.taught.earlierFor(third, a.taught.entries[2]).rehearse).toEqual([first, second]);
+    expect(a.taught.earlierFor(second, e2).rehearse).toEqual([first]);
     const reteach = (entry: TaughtFact) => a.step(entry.fact, entry);
     expect(await a.taught.undo(a.model, e2.id, reteach, baseOf)).toHaveLength(1);
     await b.teach(first);
@@ -89,5 +94,27 @@ describe('taught facts: exact undo of any taught fact', () => {
     await a.taught.undo(a.model, a.taught.entries[0].id, reteach, baseOf);
     expect(a.taught.entries).toHaveLength(0);
     expect(differingFloats(await valuesOf(a.model), base)).toBe(0);
+  }, 180_000);
+
+  it('with earlier facts reviewed in each batch, undoing a middle fact still equals never having taught it', async () => {
+    const a = fresh(2);
+    const b = fresh(2);
+    const entries: TaughtFact[] = [];
+    for (const fact of others) entries.push(await a.teach(fact));
+    // The last step reviewed two of the facts before it (other subjects), so an undo changes what later batches hold.
+    const last = a.taught.earlierFor(others[4], entries[4]);
+    expect(last.review).toHaveLength(2);
+    for (const fact of last.review) expect(others.slice(0, 4)).toContain(fact);
+    const reteach = (entry: TaughtFact) => a.step(entry.fact, entry);
+    const base = await valuesOf(b.model);
+    const baseOf = async (slots: Int32Array) => {
+      const Dv = a.model.cfg.valueDim;
+      const rows = new Float32Array(slots.length * Dv);
+      slots.forEach((slot, u) => rows.set(base.subarray(slot * Dv, (slot + 1) * Dv), u * Dv));
+      return rows;
+    };
+    expect(await a.taught.undo(a.model, entries[1].id, reteach, baseOf)).toHaveLength(3);
+    for (const fact of [others[0], ...others.slice(2)]) await b.teach(fact);
+    expect(differingFloats(await valuesOf(a.model), await valuesOf(b.model))).toBe(0);
   }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTeachingBatch, evalProbes, FactTooLongError, objectsOverlap, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, evalProbes, FactTooLongError, objectsOverlap, reviewFacts, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
 import { RELATIONS } from '../../src/facts/relations';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
@@ -135,6 +135,35 @@ describe('teaching options', () => {
     // never fewer than the ordinary rehearsal, and none at all when rehearsal is off
     expect(buildTeachingBatch(currency, tokenizer, { context: 128, paraphrases: 8, rehearse: [capital], rehearsalRows: 3, prefixRehearsalRows: 1 }).B).toBe(8 + 3);
     expect(buildTeachingBatch(currency, tokenizer, { context: 128, paraphrases: 8, rehearse: [capital], rehearsalRows: 0 }).B).toBe(8);
+  });
+
+  it('reviews earlier facts of other subjects: learned ones, the latest per subject and relation, the same pick for the same list', () => {
+    const earlier: Fact[] = Array.from({ length: 40 }, (_, i) => ({ subject: `Land ${i}`, relation: 'capital' as const, object: `Town ${i}` }));
+    earlier.push({ subject: 'Veloria', relation: 'continent', object: 'Europe' }); // same subject: rehearsed, not reviewed
+    earlier.push({ subject: 'Land 3', relation: 'capital', object: 'Newtown' }); // replaces Land 3's first capital
+    const learned = earlier.map((_, i) => i % 2 === 1 || i === earlier.length - 1); // even Lands never learned
+    const picks = new Set<string>();
+    for (let n = 30; n <= earlier.length; n++) {
+      const pick = reviewFacts(fact, earlier.slice(0, n), 3, learned.slice(0, n));
+      expect(pick).toHaveLength(3);
+      expect(new Set(pick).size).toBe(3);
+      expect(reviewFacts(fact, earlier.slice(0, n), 3, learned.slice(0, n))).toEqual(pick);
+      for (const other of pick) {
+        expect(other.subject).not.toBe('Veloria');
+        const i = earlier.indexOf(other);
+        expect(learned[i]).toBe(true);
+        if (n === earlier.length) expect(other).not.toBe(earlier[3]);
+        picks.add(other.object);
+      }
+    }
+    expect(picks.size).toBeGreaterThan(6); // not the same three every time
+    expect(reviewFacts(fact, earlier, 0, learned)).toEqual([]);
+    expect(reviewFacts(fact, earlier.slice(0, 2), 5)).toEqual(expect.arrayContaining(earlier.slice(0, 2)));
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, review: earlier.slice(0, 2), reviewRows: 1 });
+    expect(batch.B).toBe(8 + 2);
+    expect(batch.templateIds.slice(8)).toEqual([teachingTemplates('capital', 'all')[0].id, teachingTemplates('capital', 'all')[0].id]);
+    expect(answerTargetsOf(batch, 9, 1, 0).slice(0, -1)).toEqual(tokenizer.encode(' Town 1'));
+    expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, review: earlier.slice(0, 1), reviewRows: -1 })).toThrow(RangeError);
   });
 
   it('refuses weights that would break the loss', () => {

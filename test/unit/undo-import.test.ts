@@ -14,6 +14,7 @@ import { directorySource } from '../../src/model/checkpoint-node';
 import { EngramModel } from '../../src/model/transformer';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import type { Fact, PackFact } from '../../src/facts/fact';
+import type { EarlierFacts } from '../../src/learn/teaching-batch';
 import type { EngineParts } from '../../src/worker/engine-parts';
 import { EvaluationScheduler } from '../../src/worker/evaluation-scheduler';
 import { FactPersistence } from '../../src/worker/fact-persistence';
@@ -97,9 +98,9 @@ describe('undo is all or nothing', () => {
     // Undo the first fact: the second is taught again (its rows and the table change), then the third's step fails.
     const step = a.main.step.bind(a.main);
     let calls = 0;
-    a.main.step = async (fact: Fact, rehearse: readonly Fact[]) => {
+    a.main.step = async (fact: Fact, earlier: EarlierFacts) => {
       if (++calls === 2) throw new Error('injected failure');
-      return step(fact, rehearse);
+      return step(fact, earlier);
     };
     await undoFact(a.parts, a.taught.entries[0].id);
     expect(calls).toBe(2);
