@@ -176,7 +176,7 @@ describe('runOptimizerSteps', () => {
     const before = tf.memory().numTensors;
     const taken = await runOptimizerSteps(store(tensors), opt, plan, gradients);
     // Steps 1-3 bring w[0] to 0.7; the 4th forward sees it answered and updates nothing.
-    expect(taken).toEqual({ firstLoss: 1, steps: 3 });
+    expect(taken).toEqual({ firstLoss: 1, steps: 3, answered: true });
     expect(asked).toEqual([false, true, true, true]);
     expect((await tensors.get('w')!.data())[0]).toBeCloseTo(0.7, 5);
     expect(tf.memory().numTensors).toBe(before + 2); // w's new moments m and v; the stopping forward's gradients are freed
@@ -184,6 +184,7 @@ describe('runOptimizerSteps', () => {
     const never = async (check: boolean) => ({ ...(await gradients(check)), answered: check ? false : undefined });
     const capped = await runOptimizerSteps(store(tensors), opt, { steps: 2, maxSteps: 5 }, never);
     expect(capped.steps).toBe(5);
+    expect(capped.answered).toBe(false);
     opt.dispose();
     tf.dispose([...tensors.values()]);
   });
