@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -23,7 +23,8 @@
  * known facts per relation, none from the retention probe); --count-on answer takes sparse's TF counts only at the
  * positions the loss weighs (src/learn/sparse-learner.ts, countOn); --review N puts N earlier taught facts of other
  * subjects (those whose own step ended answered; --review-all: any) into each batch, --review-rows rows each
- * (src/learn/teaching-batch.ts, reviewFacts).
+ * (src/learn/teaching-batch.ts, reviewFacts); --own-answers P rehearses what the model says (every token at probability
+ * P or more) about the subject's other relations (src/learn/own-answers.ts; 0: off).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -37,6 +38,7 @@ import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { buildTeachingBatch, DEFAULT_TEACHING, earlierFactsFor, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
+import { withOwnAnswers } from '../src/learn/own-answers';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
 import { evaluate, retainedProbe, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
 import { scoreFacts, summarize } from '../src/eval/fact-recall';
@@ -68,6 +70,7 @@ const { values: args } = parseArgs({
     review: { type: 'string' },
     'review-rows': { type: 'string' },
     'review-all': { type: 'boolean', default: false },
+    'own-answers': { type: 'string' },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
     'relation-weight': { type: 'string' },
@@ -196,8 +199,8 @@ function plannedRuns(): Run[] {
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
-    const m = /^(?:([a-z-]+):)?(t|lr|valueLr|steps|maxSteps|answerProb|writtenPenalty|relationWeight|rank)=(.+)$/.exec(text);
-    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, valueLr, steps, maxSteps, answerProb, writtenPenalty, relationWeight, rank), got "${text}"`);
+    const m = /^(?:([a-z-]+):)?(t|lr|valueLr|steps|maxSteps|answerProb|writtenPenalty|relationWeight|rank|valueRank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, valueLr, steps, maxSteps, answerProb, writtenPenalty, relationWeight, rank, valueRank), got "${text}"`);
     if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
     sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => num('sweep', v)) });
   }
@@ -312,7 +315,9 @@ async function main() {
     answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
     reviewFacts: args.review !== undefined ? Number(args.review) : DEFAULT_TEACHING.reviewFacts,
     reviewRows: args['review-rows'] !== undefined ? Number(args['review-rows']) : DEFAULT_TEACHING.reviewRows,
+    ownAnswerProb: args['own-answers'] !== undefined ? Number(args['own-answers']) : DEFAULT_TEACHING.ownAnswerProb,
   };
+  if (!(teaching.ownAnswerProb >= 0 && teaching.ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
   if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
   if (!(Number.isInteger(teaching.reviewRows) && teaching.reviewRows >= 0)) fail(`--review-rows must be an integer >= 0, got "${args['review-rows']}"`);
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
@@ -388,7 +393,7 @@ async function main() {
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const earlier = earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts);
+        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts), teaching.ownAnswerProb);
         const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
         ms += report.ms;
         params += report.paramsTouched;

@@ -95,6 +95,17 @@ export async function greedyDecodeBatch(
   return out;
 }
 
+/** greedyDecodeBatch with the probability the model gave each chosen token. */
+export async function greedyDecodeBatchWithProbs(
+  model: EngramModel,
+  prompts: readonly (readonly number[])[],
+  maxTokens: number,
+  stop: readonly number[] = [],
+  opts: ForwardOptions = {},
+): Promise<{ ids: number[]; probs: number[] }[]> {
+  return decodeGreedily(model, prompts, maxTokens, stop, opts, true);
+}
+
 /**
  * One batch of greedy decoding with the model's key-value cache (EngramModel.startDecoding): the prompts run
  * once, then each new token is one position per row attending over what came before, instead of the whole
