@@ -12,6 +12,11 @@ export interface LinearAdapters {
    * as in EngramModel.parameters()), given its input x [M, in]; undefined where that layer has no adapter.
    */
   delta(name: string, x: tf.Tensor2D): tf.Tensor2D | undefined;
+  /**
+   * Optional: the extra memory read [M, Dv] of an adapted value table, given a memory layer's reads (slot ids and
+   * weights [M, H, K]); the memory layer adds it to what the value table gives. undefined: the table is not adapted.
+   */
+  valueDelta?(ids: tf.Tensor3D, weights: tf.Tensor3D): tf.Tensor2D | undefined;
 }
 
 /** x [M, in], w [out, in] -> [M, out] */

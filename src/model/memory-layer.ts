@@ -142,7 +142,7 @@ export interface MemoryForwardOptions {
   kernels?: MemoryKernels | null;
   /** Differentiate the lookup w.r.t. queries and keys (productKeyLookupWithGrad); needs the tf-ops path. */
   differentiableLookup?: boolean;
-  /** Low-rank (or other) additive deltas on the query projection, w1 and w2 (linear.ts). */
+  /** Low-rank (or other) additive deltas on the query projection, w1 and w2 and, where given, the value table (linear.ts). */
   adapters?: LinearAdapters;
   /** This layer's parameter name prefix, e.g. "blocks.2.", for `adapters`. */
   prefix?: string;
@@ -173,6 +173,8 @@ export function memoryLayer(h: tf.Tensor2D, w: MemoryWeights, values: tf.Tensor2
     y = opts.kernels.valueRead({ shards: [values], numSlots: N, dim: Dv, rowsPerShard: N, numShards: 1 }, ids, weights);
   }
   else y = valueReadTf(values, ids, weights);
+  const adapted = opts.adapters?.valueDelta?.(ids, weights);
+  if (adapted) y = tf.add(y, adapted);
   if (opts.readDelta) y = tf.add(y, opts.readDelta);
   const gate = linear(h, w.w1, `${p}mem.w1`, opts.adapters); // [M, Dv]
   const out = linear(tf.mul(y, tf.mul(gate, tf.sigmoid(gate))) as tf.Tensor2D, w.w2, `${p}mem.w2`, opts.adapters); // [M, D]

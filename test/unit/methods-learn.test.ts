@@ -3,7 +3,7 @@
  * src/learn/method-defaults.ts) learn a short stream: six invented facts taught one after the other on a fresh
  * copy of the shipped model, each asked with the eval-only question (scoreFacts: never in a teaching batch) right
  * after its own step and all of them again at the end. At least four of the six must be answered right after
- * their step by every method, and at the end by sparse and full finetuning. This keeps the method race honest: a
+ * their step and at the end by every method. This keeps the method race honest: a
  * method whose defaults do not learn would show "cannot learn" instead of "forgets". wasm backend, as the app's
  * fallback.
  */
@@ -86,16 +86,14 @@ async function recallOverStream(id: MethodId): Promise<StreamRecall> {
 }
 
 describe('every method learns a short stream at its registry defaults', () => {
-  const learns = (id: MethodId, atTheEnd: boolean) => async () => {
+  const learns = (id: MethodId) => async () => {
     const { immediate, end, answers } = await recallOverStream(id);
     const what = `${id} ${JSON.stringify(methodSpec(id).defaults)}: ${immediate} of 6 right after their step, ${end} at the end ${JSON.stringify(answers)} for ${JSON.stringify(facts.map((f) => f.object))}`;
     console.log(what);
     expect(immediate, what).toBeGreaterThanOrEqual(4);
-    if (atTheEnd) expect(end, what).toBeGreaterThanOrEqual(4);
+    expect(end, what).toBeGreaterThanOrEqual(4);
   };
-  it('sparse', learns('sparse', true), 120_000);
-  it('full', learns('full', true), 300_000);
-  // LoRA learns each fact as it comes and forgets the earlier ones within the stream (README): asserted right
-  // after each step only.
-  it('lora', learns('lora', false), 300_000);
+  it('sparse', learns('sparse'), 120_000);
+  it('full', learns('full'), 300_000);
+  it('lora', learns('lora'), 300_000);
 });
