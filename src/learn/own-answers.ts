@@ -4,6 +4,8 @@
  * country the model knows ("The capital of France is Lyon") is written into rows that France's other facts also
  * read; the rows the step changes then shift France's continent, currency and language with it. Measured over a
  * 1,000-fact stream, facts about such edited subjects were lost two to two and a half times as often as the rest.
+ * Rehearsing them this way did not change that (README, "Reviewing earlier facts": the edit's own step keeps them,
+ * later facts take them), so it is an experiment option (`--own-answers`), off by default.
  *
  * For each other relation of the same kind of subject, one training question ("What is the currency of
  * France?") is answered greedily. The answers count only when every one is confident (each token at
