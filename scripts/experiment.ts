@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--own-answers P]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -22,7 +22,8 @@
  * slots against a per-relation background too (src/learn/relation-background.ts, counted on --relation-sample
  * known facts per relation, none from the retention probe); --count-on answer takes sparse's TF counts only at the
  * positions the loss weighs (src/learn/sparse-learner.ts, countOn); --review N puts N earlier taught facts of other
- * subjects (those whose own step ended answered; --review-all: any) into each batch, --review-rows rows each
+ * subjects (those whose own step ended answered; --review-all: any; --review-same-relation: the fact's relation's
+ * first) into each batch, --review-rows rows each
  * (src/learn/teaching-batch.ts, reviewFacts); --own-answers P rehearses what the model says (every token at probability
  * P or more) about the subject's other relations (src/learn/own-answers.ts; 0: off).
  */
@@ -71,6 +72,7 @@ const { values: args } = parseArgs({
     'review-rows': { type: 'string' },
     'review-all': { type: 'boolean', default: false },
     'own-answers': { type: 'string' },
+    'review-same-relation': { type: 'boolean', default: false },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
     'relation-weight': { type: 'string' },
@@ -393,7 +395,7 @@ async function main() {
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts), teaching.ownAnswerProb);
+        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, args['review-same-relation']), teaching.ownAnswerProb);
         const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
         ms += report.ms;
         params += report.paramsTouched;

@@ -121,9 +121,10 @@ export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
  * same fact after the same list (seeded by the fact and the list's length, so the app and the experiment pick
  * alike), among the latest fact of each subject and relation, leaving out `fact`'s subject (sameSubjectFacts
  * rehearses those). With `learned` (one flag per earlier fact), only facts that were answered after their own
- * step are reviewed: one never learned would hold every batch it joins to the step cap.
+ * step are reviewed: one never learned would hold every batch it joins to the step cap. With `sameRelation`, facts
+ * of `fact`'s relation are picked first (they share more rows with it), the others only to fill up.
  */
-export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number, learned?: readonly boolean[]): Fact[] {
+export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number, learned?: readonly boolean[], sameRelation = false): Fact[] {
   if (count <= 0) return [];
   const latest = new Map<string, { other: Fact; learned: boolean }>();
   earlier.forEach((other, i) => {
@@ -131,8 +132,14 @@ export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number,
   });
   const pool = [...latest.values()].filter((entry) => entry.learned).map((entry) => entry.other);
   const random = seededRandom(textSeed(`${fact.subject}\t${fact.relation}\t${fact.object}\t${earlier.length}`));
+  if (!sameRelation) return randomFirst(pool, count, random);
+  const same = randomFirst(pool.filter((other) => other.relation === fact.relation), count, random);
+  return [...same, ...randomFirst(pool.filter((other) => other.relation !== fact.relation), count - same.length, random)];
+}
+
+/** The first `count` of a random order of `pool` (a partial Fisher-Yates shuffle, in place). */
+function randomFirst(pool: Fact[], count: number, random: () => number): Fact[] {
   const picked: Fact[] = [];
-  // A partial Fisher-Yates shuffle: the first `count` of a random order.
   for (let i = 0; i < Math.min(count, pool.length); i++) {
     const j = i + Math.floor(random() * (pool.length - i));
     [pool[i], pool[j]] = [pool[j], pool[i]];
@@ -152,8 +159,8 @@ export interface EarlierFacts {
  * own step ended answered (`learned`; every caller passes what its learner reported): the one rule the app, the
  * race, the soak and the experiment share.
  */
-export function earlierFactsFor(fact: Fact, earlier: readonly Fact[], learned?: readonly boolean[], reviewCount: number = DEFAULT_TEACHING.reviewFacts): EarlierFacts {
-  return { rehearse: sameSubjectFacts(fact, earlier), review: reviewFacts(fact, earlier, reviewCount, learned) };
+export function earlierFactsFor(fact: Fact, earlier: readonly Fact[], learned?: readonly boolean[], reviewCount: number = DEFAULT_TEACHING.reviewFacts, reviewSameRelation = false): EarlierFacts {
+  return { rehearse: sameSubjectFacts(fact, earlier), review: reviewFacts(fact, earlier, reviewCount, learned, reviewSameRelation) };
 }
 
 /** Whether one object is a prefix of the other (as text: "Ivel" and "Ivelish" too), so one answer continues the other. */

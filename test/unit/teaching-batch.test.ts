@@ -166,6 +166,24 @@ describe('teaching options', () => {
     expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, review: earlier.slice(0, 1), reviewRows: -1 })).toThrow(RangeError);
   });
 
+  it('with sameRelation, reviews facts of the new fact\'s relation first and fills up with others', () => {
+    const capitals: Fact[] = Array.from({ length: 3 }, (_, i) => ({ subject: `Land ${i}`, relation: 'capital' as const, object: `Town ${i}` }));
+    const continents: Fact[] = Array.from({ length: 20 }, (_, i) => ({ subject: `Isle ${i}`, relation: 'continent' as const, object: 'Europe' }));
+    const earlier = [...continents.slice(0, 10), ...capitals, ...continents.slice(10)];
+    const capital: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin' };
+    const two = reviewFacts(capital, earlier, 2, undefined, true);
+    expect(two).toHaveLength(2);
+    for (const other of two) expect(other.relation).toBe('capital');
+    const five = reviewFacts(capital, earlier, 5, undefined, true);
+    expect(five.slice(0, 3)).toEqual(expect.arrayContaining(capitals));
+    expect(five.slice(3).map((f) => f.relation)).toEqual(['continent', 'continent']);
+    expect(reviewFacts(capital, earlier, 5, undefined, true)).toEqual(five);
+    // without it, the pick is drawn from all of them alike
+    const plain = new Set<string>();
+    for (let n = 15; n <= earlier.length; n++) for (const other of reviewFacts(capital, earlier.slice(0, n), 2)) plain.add(other.relation);
+    expect(plain.has('continent')).toBe(true);
+  });
+
   it('refuses weights that would break the loss', () => {
     expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, answerWeight: 0 })).toThrow(RangeError);
     expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, contextWeight: -1 })).toThrow(RangeError);
