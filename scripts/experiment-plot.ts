@@ -20,6 +20,8 @@ const COLORS: Record<string, string> = {
   'full (SGD)': '#e377c2',
   lora: '#ff7f0e',
   'lora (SGD)': '#bcbd22',
+  'lora (SGD, value rank 8)': '#ff7f0e',
+  'lora (SGD, value rank 32)': '#2ca02c',
 };
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -28,7 +30,7 @@ export function paretoSvg(points: readonly Point[], title: string): string {
   const W = 640;
   const H = 420;
   const left = 60;
-  const right = 190;
+  const right = 220;
   const top = 40;
   const bottom = 50;
   // Round the axis up to a multiple of 10% so the five ticks land on round percentages.

@@ -273,12 +273,20 @@ function mergeRuns(files: string[]): void {
   writeOutputs(merged, `${merged.facts} facts, ${merged.source}`);
 }
 
+/**
+ * The plot's curve a run belongs to: one per method and optimizer (full finetuning with SGD is its own curve beside
+ * AdamW's) and, for LoRA, per value-adapter rank (rank 8 and rank 32 are two frontiers, not one).
+ */
+function curveName(method: MethodId, settings: MethodSettings): string {
+  const parts = [settings.optimizer === 'sgd' ? 'SGD' : '', method === 'lora' && settings.valueRank ? `value rank ${settings.valueRank}` : ''].filter(Boolean);
+  return parts.length > 0 ? `${method} (${parts.join(', ')})` : method;
+}
+
 function writeOutputs(out: ExperimentOutput, title: string): void {
   for (const file of [args.json, args.csv, args.svg]) if (file) mkdirSync(dirname(file), { recursive: true });
   if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
   if (args.csv) writeFileSync(args.csv, toCsv(out.methods));
-  // One curve per method and optimizer: full finetuning with SGD is its own curve beside AdamW's.
-  if (args.svg) writeFileSync(args.svg, paretoSvg(out.methods.map((m) => ({ ...m, method: m.settings.optimizer === 'sgd' ? `${m.method} (SGD)` : m.method })), title));
+  if (args.svg) writeFileSync(args.svg, paretoSvg(out.methods.map((m) => ({ ...m, method: curveName(m.method, m.settings) })), title));
   console.log(`\nwrote ${[args.json, args.csv, args.svg].filter(Boolean).join(', ')}`);
 }
 
