@@ -304,7 +304,7 @@ interface ExperimentOutput {
   source: string;
   seed: number;
   paraphrases: number;
-  teaching?: TeachingOptions;
+  teaching?: TeachingOptions & { ownAnswerProb?: number; reviewSameRelation?: boolean };
   device: string;
   base: BaseScores;
   methods: RunResult[];
@@ -325,9 +325,11 @@ async function main() {
     answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
     reviewFacts: args.review !== undefined ? Number(args.review) : DEFAULT_TEACHING.reviewFacts,
     reviewRows: args['review-rows'] !== undefined ? Number(args['review-rows']) : DEFAULT_TEACHING.reviewRows,
-    ownAnswerProb: args['own-answers'] !== undefined ? Number(args['own-answers']) : DEFAULT_TEACHING.ownAnswerProb,
   };
-  if (!(teaching.ownAnswerProb >= 0 && teaching.ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
+  // Experiment-only teaching options (off by default; the app never uses them), recorded beside the teaching options.
+  const ownAnswerProb = args['own-answers'] !== undefined ? Number(args['own-answers']) : 0;
+  const reviewSameRelation = args['review-same-relation']!;
+  if (!(ownAnswerProb >= 0 && ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
   if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
   if (!(Number.isInteger(teaching.reviewRows) && teaching.reviewRows >= 0)) fail(`--review-rows must be an integer >= 0, got "${args['review-rows']}"`);
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
@@ -377,7 +379,7 @@ async function main() {
     source: args.facts ?? `pack:${args.pack}`,
     seed,
     paraphrases,
-    teaching,
+    teaching: { ...teaching, ...(ownAnswerProb > 0 ? { ownAnswerProb } : {}), ...(reviewSameRelation ? { reviewSameRelation } : {}) },
     device,
     base: baseScores,
     methods,
@@ -403,7 +405,7 @@ async function main() {
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, args['review-same-relation']), teaching.ownAnswerProb);
+        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, reviewSameRelation), ownAnswerProb);
         const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
         ms += report.ms;
         params += report.paramsTouched;

@@ -77,7 +77,7 @@ export class LoraLearner implements Learner, LinearAdapters {
     if (!(s.alpha > 0) || !Number.isFinite(s.alpha)) throw new RangeError(`alpha must be a positive number, got ${s.alpha}`);
     if (!Number.isInteger(s.valueRank) || s.valueRank < 0) throw new RangeError(`valueRank must be 0 or a positive integer, got ${s.valueRank}`);
     if (model.adapters) throw new Error('this model already has adapters installed (another LoRA learner?); dispose that learner first');
-    this.optimizer = s.optimizer === 'sgd' ? new Sgd((name) => (name.startsWith('mem_values.') ? s.valueLr : s.lr)) : new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
+    this.optimizer = s.optimizer === 'sgd' ? new Sgd((name) => (name === VALUES_A || name === VALUES_B ? s.valueLr : s.lr)) : new AdamW({ lr: s.lr, weightDecay: s.weightDecay });
     this.scale = s.alpha / s.rank;
     this.valueScale = s.valueRank > 0 ? s.alpha / s.valueRank : 0;
     this.targets = [...model.parameters().entries()].filter(([name, w]) => TARGET.test(name) && w.rank === 2).map(([name]) => name);

@@ -70,7 +70,7 @@ for (const spec of [
   {
     id: 'lora',
     family: 'lora',
-    description: 'LoRA on attention and the memory layer\'s dense matrices: AdamW (wd 0.1) on the adapters',
+    description: 'LoRA on attention, the memory layer\'s dense matrices and (valueRank) its value table: SGD or AdamW (wd 0.1) on the adapters',
     defaults: METHOD_DEFAULTS.lora,
     create: (model, _background, s) => new LoraLearner(model, { lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, rank: s.rank, alpha: s.alpha, valueRank: s.valueRank, valueLr: s.valueLr, weightDecay: s.weightDecay, optimizer: s.optimizer }),
   },

@@ -77,18 +77,13 @@ export interface TeachingOptions {
   readonly reviewFacts: number;
   /** Rows for each reviewed fact. */
   readonly reviewRows: number;
-  /**
-   * Keep what the model says about the subject's other relations (src/learn/own-answers.ts): answers given with
-   * at least this probability on every token are rehearsed like earlier facts about the subject (0 = off).
-   */
-  readonly ownAnswerProb: number;
 }
 
 /**
  * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
  * the ablations recorded in README ("Learning that sticks").
  */
-export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true, reviewFacts: 2, reviewRows: 1, ownAnswerProb: 0 };
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true, reviewFacts: 2, reviewRows: 1 };
 
 export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
