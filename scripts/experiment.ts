@@ -9,9 +9,9 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--own-answers P]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
- *     [--count-on tokens|answer]
+ *     [--count-on tokens|answer|prompt]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
@@ -23,7 +23,9 @@
  * known facts per relation, none from the retention probe); --count-on answer takes sparse's TF counts only at the
  * positions the loss weighs (src/learn/sparse-learner.ts, countOn); --review N puts N earlier taught facts of other
  * subjects (those whose own step ended answered; --review-all: any; --review-same-relation: the fact's relation's
- * first) into each batch, --review-rows rows each
+ * first; --review-interfering: those with the largest share of their written rows that the new fact's first step
+ * is about to train, sparse methods) into each batch, --review-rows rows each; --check-rows N adds the fact's next N
+ * wordings as rows the until-answered steps must answer but never train on (TeachingOptions.checkRows)
  * (src/learn/teaching-batch.ts, reviewFacts); --own-answers P rehearses what the model says (every token at probability
  * P or more) about the subject's other relations (src/learn/own-answers.ts; 0: off).
  */
@@ -48,7 +50,7 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { shippedBackground } from '../src/learn/background-node';
-import type { SparseStepReport } from '../src/learn/sparse-learner';
+import type { SparseMemoryLearner, SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
 
@@ -70,9 +72,11 @@ const { values: args } = parseArgs({
     'answer-end': { type: 'string' },
     review: { type: 'string' },
     'review-rows': { type: 'string' },
+    'check-rows': { type: 'string' },
     'review-all': { type: 'boolean', default: false },
     'own-answers': { type: 'string' },
     'review-same-relation': { type: 'boolean', default: false },
+    'review-interfering': { type: 'boolean', default: false },
     'max-steps': { type: 'string' },
     'answer-prob': { type: 'string' },
     'relation-weight': { type: 'string' },
@@ -195,8 +199,8 @@ function plannedRuns(): Run[] {
     if (!(overrides.relationWeight >= 0 && Number.isFinite(overrides.relationWeight))) fail(`--relation-weight must be 0 or more, got "${args['relation-weight']}"`);
   }
   if (args['count-on'] !== undefined) {
-    if (args['count-on'] !== 'tokens' && args['count-on'] !== 'answer') fail(`--count-on must be tokens or answer (sparse methods), got "${args['count-on']}"`);
-    overrides.countOn = args['count-on'];
+    if (!['tokens', 'answer', 'prompt'].includes(args['count-on'])) fail(`--count-on must be tokens, answer or prompt (sparse methods), got "${args['count-on']}"`);
+    overrides.countOn = args['count-on'] as 'tokens' | 'answer' | 'prompt';
   }
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
@@ -238,6 +242,8 @@ interface RunResult {
   recall_by_relation?: Record<string, number>;
   /** Each fact's recall right after its own step, averaged over the stream. */
   recall_immediate?: number;
+  /** Each fact the eval-only question missed right after its own step: its index, relation, object and the answer given. */
+  immediate_misses?: { fact: number; relation: string; object: string; answer: string }[];
   recall_immediate_by_relation?: Record<string, number>;
   /** Recall of the stream's first 100 facts, measured every 100 facts and at the end: how taught facts are forgotten. */
   first100_curve?: { facts: number; recall: number }[];
@@ -304,7 +310,7 @@ interface ExperimentOutput {
   source: string;
   seed: number;
   paraphrases: number;
-  teaching?: TeachingOptions & { ownAnswerProb?: number; reviewSameRelation?: boolean };
+  teaching?: TeachingOptions & { ownAnswerProb?: number; reviewSameRelation?: boolean; reviewInterfering?: boolean };
   device: string;
   base: BaseScores;
   methods: RunResult[];
@@ -325,12 +331,15 @@ async function main() {
     answerEnd: args['answer-end'] !== undefined ? args['answer-end'] === 'on' : DEFAULT_TEACHING.answerEnd,
     reviewFacts: args.review !== undefined ? Number(args.review) : DEFAULT_TEACHING.reviewFacts,
     reviewRows: args['review-rows'] !== undefined ? Number(args['review-rows']) : DEFAULT_TEACHING.reviewRows,
+    checkRows: args['check-rows'] !== undefined ? Number(args['check-rows']) : DEFAULT_TEACHING.checkRows,
   };
   // Experiment-only teaching options (off by default; the app never uses them), recorded beside the teaching options.
   const ownAnswerProb = args['own-answers'] !== undefined ? Number(args['own-answers']) : 0;
   const reviewSameRelation = args['review-same-relation']!;
+  const reviewInterfering = args['review-interfering']!;
   if (!(ownAnswerProb >= 0 && ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
   if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
+  if (!(Number.isInteger(teaching.checkRows) && teaching.checkRows >= 0)) fail(`--check-rows must be an integer >= 0, got "${args['check-rows']}"`);
   if (!(Number.isInteger(teaching.reviewRows) && teaching.reviewRows >= 0)) fail(`--review-rows must be an integer >= 0, got "${args['review-rows']}"`);
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);
   if (!(Number.isInteger(teaching.prefixRehearsalRows) && teaching.prefixRehearsalRows >= 0)) fail(`--prefix-rehearsal-rows must be an integer >= 0, got "${args['prefix-rehearsal-rows']}"`);
@@ -379,7 +388,7 @@ async function main() {
     source: args.facts ?? `pack:${args.pack}`,
     seed,
     paraphrases,
-    teaching: { ...teaching, ...(ownAnswerProb > 0 ? { ownAnswerProb } : {}), ...(reviewSameRelation ? { reviewSameRelation } : {}) },
+    teaching: { ...teaching, ...(ownAnswerProb > 0 ? { ownAnswerProb } : {}), ...(reviewSameRelation ? { reviewSameRelation } : {}), ...(reviewInterfering ? { reviewInterfering } : {}) },
     device,
     base: baseScores,
     methods,
@@ -392,6 +401,8 @@ async function main() {
     const curve: RunResult['curve'] = [];
     const firstHundred: RunResult['first100_curve'] = [];
     const immediate: boolean[] = [];
+    /** The facts the eval-only question missed right after their own step, with what it answered. */
+    const immediateMisses: NonNullable<RunResult['immediate_misses']> = [];
     /** Per fact: whether its own step ended answered (the review pool; the eval question where a learner cannot say). */
     const learned: boolean[] = [];
     const stepsTaken = new Map<number, number>();
@@ -399,13 +410,32 @@ async function main() {
     // its batch's reads that land on rows an earlier fact wrote.
     const writes = new Uint16Array(model.values ? model.values.shape[0] : 0);
     const readShareOnWritten: number[] = [];
+    /** Per fact (sparse methods): the rows its step wrote, for --review-interfering. */
+    const written: Int32Array[] = [];
+    const plannedMask = new Uint8Array(writes.length);
+    /** Per earlier fact, the share of the rows it wrote that the new fact's first step is about to train. */
+    const reviewRisk = async (sparse: SparseMemoryLearner, fact: Fact, before: readonly Fact[], rows: readonly Int32Array[]): Promise<number[]> => {
+      const own = earlierFactsFor(fact, before, undefined, 0);
+      const planned = await sparse.plannedSlots(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...own }));
+      plannedMask.fill(0);
+      for (const slot of planned) plannedMask[slot] = 1;
+      return before.map((_, j) => {
+        const its = rows[j];
+        if (!its || its.length === 0) return 0;
+        let hit = 0;
+        for (const slot of its) hit += plannedMask[slot];
+        return hit / its.length;
+      });
+    };
     let ms = 0;
     let params = 0;
     let errors = 0;
     const runStart = Date.now();
     for (const [i, fact] of facts.entries()) {
       try {
-        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, facts.slice(0, i), reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, reviewSameRelation), ownAnswerProb);
+        const before = facts.slice(0, i);
+        const risk = reviewInterfering && 'plannedSlots' in learner ? await reviewRisk(learner as SparseMemoryLearner, fact, before, written) : undefined;
+        const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, before, reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, reviewSameRelation, risk), ownAnswerProb);
         const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
         ms += report.ms;
         params += report.paramsTouched;
@@ -419,9 +449,12 @@ async function main() {
           });
           readShareOnWritten.push(onWritten / Math.max(1, total));
           for (const slot of (report as SparseStepReport).undo.slots) writes[slot] = Math.min(65_535, writes[slot] + 1);
+          written[i] = (report as SparseStepReport).undo.slots;
         }
         // Recall of this fact right after its own step: learning, before later facts can interfere.
-        immediate[i] = (await scoreFacts(model, tok, [fact]))[0].exactMatch;
+        const [own] = await scoreFacts(model, tok, [fact]);
+        immediate[i] = own.exactMatch;
+        if (!own.exactMatch) immediateMisses.push({ fact: i, relation: fact.relation, object: fact.object, answer: own.answer });
         learned[i] = report.answered ?? immediate[i];
       } catch (error) {
         errors++;
@@ -490,6 +523,7 @@ async function main() {
       errors,
       recall_by_relation: byRelation(endScores.map((x) => x.exactMatch)),
       recall_immediate: immediate.filter(Boolean).length / Math.max(1, immediate.filter((x) => x !== undefined).length),
+      immediate_misses: immediateMisses,
       recall_immediate_by_relation: byRelation(facts.map((_, j) => immediate[j] ?? false)),
       first100_curve: firstHundred,
       retention_by_relation: retentionByRelation,

@@ -69,9 +69,11 @@ export interface SparseSettings {
   /**
    * Which positions' reads the TF counts take: 'tokens' (every non-pad token, as the paper counts) or 'answer'
    * (only positions whose prediction the loss weighs: with the default answer-only loss, the reads that predict
-   * the object), so the t rows go where the loss's gradient is.
+   * the object), so the t rows go where the loss's gradient is; or 'prompt' (only the positions up to the one
+   * that predicts the object's first token: the rows read inside the answer, which every answer of its kind
+   * reads, digits above all, are left alone).
    */
-  readonly countOn?: 'tokens' | 'answer';
+  readonly countOn?: 'tokens' | 'answer' | 'prompt';
 }
 
 /** What a fact's steps overwrote: restoring these rows undoes the fact exactly. */
@@ -143,7 +145,7 @@ export class SparseMemoryLearner implements Learner {
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
-    if (s.countOn === 'answer') parts.push('count=answer');
+    if (s.countOn === 'answer' || s.countOn === 'prompt') parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -217,6 +219,19 @@ export class SparseMemoryLearner implements Learner {
       ms: performance.now() - started,
       undo,
     };
+  }
+
+  /**
+   * The rows a first step on `batch` would train (the same forward and ranking, nothing written): what the step is
+   * about to overwrite, for choosing which earlier facts to review with it.
+   */
+  async plannedSlots(batch: TeachingBatch): Promise<Int32Array> {
+    if (this.settings.relationWeight > 0) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
+    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+    const { logits, reads } = this.model.forward(tokens);
+    const ids = (await reads[0].ids.data()) as Int32Array;
+    tf.dispose([tokens, logits, reads[0].ids, reads[0].weights]);
+    return this.select(batch, ids).slots;
   }
 
   /** Puts back rows a fact overwrote; the values become bit-identical to before it. */
@@ -373,10 +388,13 @@ export class SparseMemoryLearner implements Learner {
   private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
     const cfg = this.model.cfg;
     const numSlots = nSlots(cfg);
+    const countOn = this.settings.countOn;
     const counted =
-      this.settings.countOn === 'answer'
+      countOn === 'answer'
         ? Uint8Array.from(batch.weights, (w) => (w > 0 ? 1 : 0))
-        : Uint8Array.from(batch.tokens, (token) => (token === cfg.padId ? 0 : 1));
+        : countOn === 'prompt'
+          ? promptPositions(batch)
+          : Uint8Array.from(batch.tokens, (token, p) => (token === cfg.padId || batch.checkOnly[(p / batch.T) | 0] ? 0 : 1));
     const ranking = this.settings.ranking;
     const background = this.background();
     const chosen = tfidfTopT({
@@ -467,6 +485,17 @@ interface StepOutcome {
   readSlots: Int32Array;
   /** True when the step found every wording answered and wrote nothing. */
   skipped?: boolean;
+}
+
+/** 1 at each row's positions up to and including the one that predicts the object's first token (none in a row without one, or in a check row). */
+export function promptPositions(batch: Pick<TeachingBatch, 'B' | 'T' | 'answerTargets' | 'checkOnly'>): Uint8Array {
+  const counted = new Uint8Array(batch.B * batch.T);
+  for (let b = 0; b < batch.B; b++) {
+    if (batch.checkOnly[b]) continue;
+    const first = batch.answerTargets.subarray(b * batch.T, (b + 1) * batch.T).indexOf(1);
+    if (first >= 0) counted.fill(1, b * batch.T, b * batch.T + first + 1);
+  }
+  return counted;
 }
 
 function skippedStep(loss: number): StepOutcome {

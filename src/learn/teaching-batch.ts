@@ -28,6 +28,12 @@ export interface TeachingBatch {
   readonly weights: Float32Array;
   /** [B, T] 1 where the target is a token of the object (the answer the fact teaches), else 0. */
   readonly answerTargets: Uint8Array;
+  /**
+   * [B] 1 for a check row (`checkRows`): a wording of the fact the until-answered steps must answer but the loss
+   * never trains on (its weights are 0) and the ranking does not count, so stopping waits for a wording the step
+   * did not learn directly.
+   */
+  readonly checkOnly: Uint8Array;
 }
 
 export class FactTooLongError extends Error {
@@ -77,13 +83,18 @@ export interface TeachingOptions {
   readonly reviewFacts: number;
   /** Rows for each reviewed fact. */
   readonly reviewRows: number;
+  /**
+   * Check rows: the fact's next wordings after the trained ones (in teachingTemplates' order; fewer when fewer are
+   * left untrained), answered before the until-answered steps stop but never trained on (0 = none).
+   */
+  readonly checkRows: number;
 }
 
 /**
  * The defaults every caller uses (the app's worker, the method race, `npm run experiment`, the soak), chosen by
  * the ablations recorded in README ("Learning that sticks").
  */
-export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true, reviewFacts: 2, reviewRows: 1 };
+export const DEFAULT_TEACHING: TeachingOptions = { paraphrases: 8, wordings: 'all', answerWeight: 1, contextWeight: 0, rehearsalRows: 2, prefixRehearsalRows: 4, answerEnd: true, reviewFacts: 2, reviewRows: 1, checkRows: 0 };
 
 export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   /** The model's context length. */
@@ -117,24 +128,32 @@ export function sameSubjectFacts(fact: Fact, earlier: readonly Fact[]): Fact[] {
  * alike), among the latest fact of each subject and relation, leaving out `fact`'s subject (sameSubjectFacts
  * rehearses those). With `learned` (one flag per earlier fact), only facts that were answered after their own
  * step are reviewed: one never learned would hold every batch it joins to the step cap. With `sameRelation`, facts
- * of `fact`'s relation are picked first (they share more rows with it), the others only to fill up.
+ * of `fact`'s relation are picked first (they share more rows with it), the others only to fill up. With `risk`
+ * (one score per earlier fact: how much of what it wrote the new fact's step is about to overwrite), the
+ * highest-scoring facts are picked.
  */
-export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number, learned?: readonly boolean[], sameRelation = false): Fact[] {
+export function reviewFacts(fact: Fact, earlier: readonly Fact[], count: number, learned?: readonly boolean[], sameRelation = false, risk?: readonly number[]): Fact[] {
   if (count <= 0) return [];
-  const latest = new Map<string, { other: Fact; learned: boolean }>();
+  const latest = new Map<string, { other: Fact; learned: boolean; risk: number }>();
   earlier.forEach((other, i) => {
-    if (other.subject !== fact.subject) latest.set(`${other.subject}\t${other.relation}`, { other, learned: learned ? learned[i] === true : true });
+    if (other.subject !== fact.subject) latest.set(`${other.subject}\t${other.relation}`, { other, learned: learned ? learned[i] === true : true, risk: risk?.[i] ?? 0 });
   });
-  const pool = [...latest.values()].filter((entry) => entry.learned).map((entry) => entry.other);
+  const entries = [...latest.values()].filter((entry) => entry.learned);
+  const pool = entries.map((entry) => entry.other);
   const random = seededRandom(textSeed(`${fact.subject}\t${fact.relation}\t${fact.object}\t${earlier.length}`));
+  if (risk) {
+    // The most at risk first; a random order among equals (the shuffle before a stable sort).
+    const order = randomFirst(entries.slice(), entries.length, random);
+    return order.sort((a, b) => b.risk - a.risk).slice(0, count).map((entry) => entry.other);
+  }
   if (!sameRelation) return randomFirst(pool, count, random);
   const same = randomFirst(pool.filter((other) => other.relation === fact.relation), count, random);
   return [...same, ...randomFirst(pool.filter((other) => other.relation !== fact.relation), count - same.length, random)];
 }
 
 /** The first `count` of a random order of `pool` (a partial Fisher-Yates shuffle, in place). */
-function randomFirst(pool: Fact[], count: number, random: () => number): Fact[] {
-  const picked: Fact[] = [];
+function randomFirst<T>(pool: T[], count: number, random: () => number): T[] {
+  const picked: T[] = [];
   for (let i = 0; i < Math.min(count, pool.length); i++) {
     const j = i + Math.floor(random() * (pool.length - i));
     [pool[i], pool[j]] = [pool[j], pool[i]];
@@ -154,8 +173,8 @@ export interface EarlierFacts {
  * own step ended answered (`learned`; every caller passes what its learner reported): the one rule the app, the
  * race, the soak and the experiment share.
  */
-export function earlierFactsFor(fact: Fact, earlier: readonly Fact[], learned?: readonly boolean[], reviewCount: number = DEFAULT_TEACHING.reviewFacts, reviewSameRelation = false): EarlierFacts {
-  return { rehearse: sameSubjectFacts(fact, earlier), review: reviewFacts(fact, earlier, reviewCount, learned, reviewSameRelation) };
+export function earlierFactsFor(fact: Fact, earlier: readonly Fact[], learned?: readonly boolean[], reviewCount: number = DEFAULT_TEACHING.reviewFacts, reviewSameRelation = false, risk?: readonly number[]): EarlierFacts {
+  return { rehearse: sameSubjectFacts(fact, earlier), review: reviewFacts(fact, earlier, reviewCount, learned, reviewSameRelation, risk) };
 }
 
 /** Whether one object is a prefix of the other (as text: "Ivel" and "Ivelish" too), so one answer continues the other. */
@@ -204,6 +223,11 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
     const its = teachingTemplates(other.relation, wordings);
     for (let i = 0; i < reviewRows; i++) rows.push({ template: its[i % its.length], fact: other });
   }
+  const checkRows = options.checkRows ?? DEFAULT_TEACHING.checkRows;
+  if (!Number.isInteger(checkRows) || checkRows < 0) throw new RangeError(`checkRows must be an integer >= 0, got ${checkRows}`);
+  const trained = rows.length;
+  // Only wordings the trained rows do not use (none when the batch cycles through all of them).
+  for (let i = own; i < Math.min(own + checkRows, templates.length); i++) rows.push({ template: templates[i], fact });
   const B = rows.length;
   // Each row's tokens, and where the object's tokens start: the prompt alone tokenizes to a prefix of the row
   // (the object begins with a space, a token boundary for this byte-level BPE); if not, the row has no answer span.
@@ -224,6 +248,7 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   const targets = new Int32Array(B * T).fill(-1);
   const weights = new Float32Array(B * T);
   const answerTargets = new Uint8Array(B * T);
+  const checkOnly = new Uint8Array(B).fill(1, trained);
   let numTargets = 0;
   rendered.forEach(({ tokens: row, span: [from, to] }, b) => {
     tokens.set(row, b * T);
@@ -232,11 +257,11 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
       // position t predicts token t + 1: an answer target when t + 1 lies in the object's tokens
       const isAnswer = t + 1 >= from && t + 1 < to;
       answerTargets[b * T + t] = isAnswer ? 1 : 0;
-      weights[b * T + t] = isAnswer ? answerWeight : contextWeight;
+      weights[b * T + t] = checkOnly[b] ? 0 : isAnswer ? answerWeight : contextWeight;
       numTargets++;
     }
   });
-  return { fact, B, T, tokens, targets, numTargets, templateIds: rows.map((r) => r.template.id), weights, answerTargets };
+  return { fact, B, T, tokens, targets, numTargets, templateIds: rows.map((r) => r.template.id), weights, answerTargets, checkOnly };
 }
 
 /** A question to score a fact with: prompt ids and answer ids, scored by teacher forcing. */

@@ -96,6 +96,7 @@ function batchOf(seed: number): TeachingBatch {
     templateIds: Array.from({ length: B }, (_, b) => `row${b}`),
     weights: Float32Array.from(targets, (t) => (t >= 0 ? 1 : 0)),
     answerTargets: new Uint8Array(B * T),
+    checkOnly: new Uint8Array(B),
   };
 }
 

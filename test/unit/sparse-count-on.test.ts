@@ -7,7 +7,7 @@ import { directorySource } from '../../src/model/checkpoint-node';
 import { EngramModel } from '../../src/model/transformer';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { buildTeachingBatch, type TeachingBatch } from '../../src/learn/teaching-batch';
-import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
+import { promptPositions, SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { backgroundOf } from '../../src/learn/tfidf';
 import type { Fact } from '../../src/facts/fact';
 
@@ -64,5 +64,53 @@ describe('sparse learner, which reads the TF counts take (countOn)', () => {
     const outside = [...picked.tokens].filter((s) => !answerSlots.has(s)).length;
     console.log(`countOn tokens: ${outside} of ${picked.tokens.length} trained rows are read only away from the answer`);
     expect(outside).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("'prompt' trains only rows read up to the position that predicts the object's first token, never inside the answer", async () => {
+    const model = EngramModel.fromCheckpoint(ckpt);
+    try {
+      const batch = buildTeachingBatch(fact, tok, { context: model.cfg.context });
+      const counted = promptPositions(batch);
+      for (let b = 0; b < batch.B; b++) {
+        const row = (a: ArrayLike<number>) => Array.from(a).slice(b * batch.T, (b + 1) * batch.T);
+        const first = row(batch.answerTargets).indexOf(1);
+        expect(first).toBeGreaterThan(0);
+        expect(row(counted)).toEqual(row(batch.tokens).map((_, p) => (p <= first ? 1 : 0)));
+      }
+      // The slots read at counted positions, and those read only elsewhere (inside or after the answer).
+      const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+      const { logits, reads } = model.forward(tokens);
+      const ids = reads[0].ids.dataSync();
+      tf.dispose([tokens, logits, reads[0].ids, reads[0].weights]);
+      const perToken = ids.length / (batch.B * batch.T);
+      const inPrompt = new Set<number>();
+      counted.forEach((c, p) => {
+        if (c) for (let r = 0; r < perToken; r++) inPrompt.add(ids[p * perToken + r]);
+      });
+      const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 300, lr: 2, countOn: 'prompt' });
+      const report = await learner.teach(batch);
+      expect(learner.label).toContain('count=prompt');
+      expect(report.slots!.length).toBe(300);
+      expect([...report.slots!].every((s) => inPrompt.has(s))).toBe(true);
+      expect(report.reads!.slots.length).toBe(inPrompt.size);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
+
+  it('plannedSlots names the rows a first step trains, and writes nothing', async () => {
+    const model = EngramModel.fromCheckpoint(ckpt);
+    try {
+      const batch = buildTeachingBatch(fact, tok, { context: model.cfg.context, paraphrases: 8 });
+      const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 300, lr: 2 });
+      const before = await model.values!.data();
+      const planned = await learner.plannedSlots(batch);
+      expect(await model.values!.data()).toEqual(before);
+      const report = await learner.teach(batch);
+      expect(report.steps).toBe(1);
+      expect(Array.from(planned)).toEqual(Array.from(report.slots!));
+    } finally {
+      model.dispose();
+    }
   }, 120_000);
 });

@@ -101,6 +101,24 @@ describe('teaching options', () => {
     }
   });
 
+  it('check rows: the next wordings after the trained ones, answer targets the loss never weighs, after every trained row', () => {
+    const earlier: Fact = { subject: 'Veloria', relation: 'continent', object: 'Europe' };
+    const plain = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, rehearse: [earlier] });
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, rehearse: [earlier], checkRows: 2 });
+    expect(plain.checkOnly.every((c) => c === 0)).toBe(true);
+    expect(batch.B).toBe(plain.B + 2);
+    expect(Array.from(batch.checkOnly)).toEqual([...Array(plain.B).fill(0), 1, 1]);
+    const order = teachingTemplates('capital', 'all').map((t) => t.id);
+    expect(batch.templateIds.slice(-2)).toEqual(order.slice(8, 10));
+    expect(batch.templateIds.slice(0, plain.B)).toEqual(plain.templateIds);
+    for (const b of [plain.B, plain.B + 1]) {
+      expect(answerTargetsOf(batch, b, 0, 0)).toEqual([...tokenizer.encode(' Tamsin'), expect.any(Number)]);
+    }
+    // never a wording the trained rows use: with every wording trained there is none left to check
+    expect(buildTeachingBatch(fact, tokenizer, { context: 128, checkRows: 2 }).checkOnly.every((c) => c === 0)).toBe(true);
+    expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, checkRows: -1 })).toThrow(RangeError);
+  });
+
   it('rehearses earlier facts about the same subject: their own rows and answers, the latest per relation', () => {
     const earlier: Fact[] = [
       { subject: 'Veloria', relation: 'currency', object: 'Orrin crown' },
@@ -182,6 +200,22 @@ describe('teaching options', () => {
     const plain = new Set<string>();
     for (let n = 15; n <= earlier.length; n++) for (const other of reviewFacts(capital, earlier.slice(0, n), 2)) plain.add(other.relation);
     expect(plain.has('continent')).toBe(true);
+  });
+
+  it('with risk, reviews the earlier facts most at risk, learned ones only, leaving out the same subject', () => {
+    const earlier: Fact[] = Array.from({ length: 12 }, (_, i) => ({ subject: `Land ${i}`, relation: 'capital' as const, object: `Town ${i}` }));
+    const fact: Fact = { subject: 'Land 3', relation: 'currency', object: 'Crown' };
+    const risk = earlier.map((_, i) => [0.1, 0, 0.2, 0.9, 0.05, 0.5, 0, 0.7, 0, 0.3, 0.6, 0][i]);
+    const learned = earlier.map((_, i) => i !== 7);
+    // Land 3 is the new fact's subject and Land 7 was never learned: the next most at risk are 10 and 5.
+    expect(reviewFacts(fact, earlier, 2, learned, false, risk).map((f) => f.subject)).toEqual(['Land 10', 'Land 5']);
+    expect(reviewFacts(fact, earlier, 3, undefined, false, risk).map((f) => f.subject)).toEqual(['Land 7', 'Land 10', 'Land 5']);
+    // equal risks are drawn at random, the same pick for the same list
+    const flat = earlier.map(() => 0);
+    const pick = reviewFacts(fact, earlier, 4, undefined, false, flat);
+    expect(pick).toHaveLength(4);
+    expect(reviewFacts(fact, earlier, 4, undefined, false, flat)).toEqual(pick);
+    expect(pick.map((f) => f.subject)).not.toEqual(['Land 0', 'Land 1', 'Land 2', 'Land 4']);
   });
 
   it('refuses weights that would break the loss', () => {
