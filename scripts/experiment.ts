@@ -11,7 +11,7 @@
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
  *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
- *     [--count-on tokens|answer|prompt]
+ *     [--count-on tokens|answer|prompt|subject-answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
  *     [--json FILE] [--csv FILE] [--svg FILE] [--backend wasm|cpu]
  *   npm run experiment -- --merge a.json,b.json [--json/--csv/--svg FILE]   (one table from separate runs)
@@ -50,7 +50,7 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
 import { shippedBackground } from '../src/learn/background-node';
-import type { SparseMemoryLearner, SparseStepReport } from '../src/learn/sparse-learner';
+import type { SparseMemoryLearner, SparseSettings, SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
 
@@ -199,8 +199,8 @@ function plannedRuns(): Run[] {
     if (!(overrides.relationWeight >= 0 && Number.isFinite(overrides.relationWeight))) fail(`--relation-weight must be 0 or more, got "${args['relation-weight']}"`);
   }
   if (args['count-on'] !== undefined) {
-    if (!['tokens', 'answer', 'prompt'].includes(args['count-on'])) fail(`--count-on must be tokens, answer or prompt (sparse methods), got "${args['count-on']}"`);
-    overrides.countOn = args['count-on'] as 'tokens' | 'answer' | 'prompt';
+    if (!['tokens', 'answer', 'prompt', 'subject-answer'].includes(args['count-on'])) fail(`--count-on must be tokens, answer, prompt or subject-answer (sparse methods), got "${args['count-on']}"`);
+    overrides.countOn = args['count-on'] as SparseSettings['countOn'];
   }
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];

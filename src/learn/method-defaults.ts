@@ -19,7 +19,7 @@ export interface MethodSettings {
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
   /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */
-  countOn?: 'tokens' | 'answer' | 'prompt';
+  countOn?: 'tokens' | 'answer' | 'prompt' | 'subject-answer';
   rank?: number;
   alpha?: number;
   /** LoRA: rank of the value table's adapter (0: the table is not adapted). */

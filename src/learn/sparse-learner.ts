@@ -71,9 +71,10 @@ export interface SparseSettings {
    * (only positions whose prediction the loss weighs: with the default answer-only loss, the reads that predict
    * the object), so the t rows go where the loss's gradient is; or 'prompt' (only the positions up to the one
    * that predicts the object's first token: the rows read inside the answer, which every answer of its kind
-   * reads, digits above all, are left alone).
+   * reads, digits above all, are left alone); or 'subject-answer' (the subject's tokens and the answer's, not the
+   * relation's wording around them, which every fact of the relation reads).
    */
-  readonly countOn?: 'tokens' | 'answer' | 'prompt';
+  readonly countOn?: 'tokens' | 'answer' | 'prompt' | 'subject-answer';
 }
 
 /** What a fact's steps overwrote: restoring these rows undoes the fact exactly. */
@@ -145,7 +146,7 @@ export class SparseMemoryLearner implements Learner {
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
-    if (s.countOn === 'answer' || s.countOn === 'prompt') parts.push(`count=${s.countOn}`);
+    if (s.countOn !== 'tokens' && s.countOn !== undefined) parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
   }
@@ -394,6 +395,8 @@ export class SparseMemoryLearner implements Learner {
         ? Uint8Array.from(batch.weights, (w) => (w > 0 ? 1 : 0))
         : countOn === 'prompt'
           ? promptPositions(batch)
+          : countOn === 'subject-answer'
+            ? subjectAndAnswerPositions(batch)
           : Uint8Array.from(batch.tokens, (token, p) => (token === cfg.padId || batch.checkOnly[(p / batch.T) | 0] ? 0 : 1));
     const ranking = this.settings.ranking;
     const background = this.background();
@@ -494,6 +497,19 @@ export function promptPositions(batch: Pick<TeachingBatch, 'B' | 'T' | 'answerTa
     if (batch.checkOnly[b]) continue;
     const first = batch.answerTargets.subarray(b * batch.T, (b + 1) * batch.T).indexOf(1);
     if (first >= 0) counted.fill(1, b * batch.T, b * batch.T + first + 1);
+  }
+  return counted;
+}
+
+/** 1 at the subject's tokens and at the answer's (each position whose own token is an answer target), not in check rows. */
+export function subjectAndAnswerPositions(batch: Pick<TeachingBatch, 'B' | 'T' | 'answerTargets' | 'checkOnly' | 'subjectTokens'>): Uint8Array {
+  const counted = new Uint8Array(batch.B * batch.T);
+  for (let b = 0; b < batch.B; b++) {
+    if (batch.checkOnly[b]) continue;
+    for (let t = 0; t < batch.T; t++) {
+      const i = b * batch.T + t;
+      counted[i] = batch.subjectTokens[i] || (t > 0 && batch.answerTargets[i - 1]) ? 1 : 0;
+    }
   }
   return counted;
 }

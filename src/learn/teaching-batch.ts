@@ -34,6 +34,8 @@ export interface TeachingBatch {
    * did not learn directly.
    */
   readonly checkOnly: Uint8Array;
+  /** [B, T] 1 at the positions of the row's subject tokens (none in a row whose subject does not tokenize apart). */
+  readonly subjectTokens: Uint8Array;
 }
 
 export class FactTooLongError extends Error {
@@ -239,7 +241,13 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
     const isPrefix = (p: readonly number[]) => p.every((id, i) => tokens[i] === id);
     const end = answer.length + (answerEnd && tokens.length > answer.length ? 1 : 0);
     const span = isPrefix(prompt) && isPrefix(answer) ? [prompt.length, end] : [0, 0];
-    return { tokens, span };
+    // The subject's tokens: the text before it, then with it (a space before the subject belongs to its first token).
+    const at = template.text.indexOf('{S}');
+    const before = template.text.slice(0, at).replace(/ $/, '');
+    const upToSubject = tokenizer.encode(before);
+    const withSubject = tokenizer.encode(before + (before.length < template.text.slice(0, at).length ? ' ' : '') + fact.subject);
+    const subject = at >= 0 && isPrefix(upToSubject) && isPrefix(withSubject) ? [upToSubject.length, withSubject.length] : [0, 0];
+    return { tokens, span, subject };
   });
   const longest = Math.max(...rendered.map((r) => r.tokens.length));
   if (longest > options.context) throw new FactTooLongError(longest, options.context);
@@ -249,9 +257,11 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   const weights = new Float32Array(B * T);
   const answerTargets = new Uint8Array(B * T);
   const checkOnly = new Uint8Array(B).fill(1, trained);
+  const subjectTokens = new Uint8Array(B * T);
   let numTargets = 0;
-  rendered.forEach(({ tokens: row, span: [from, to] }, b) => {
+  rendered.forEach(({ tokens: row, span: [from, to], subject }, b) => {
     tokens.set(row, b * T);
+    subjectTokens.fill(1, b * T + subject[0], b * T + subject[1]);
     for (let t = 0; t + 1 < row.length; t++) {
       targets[b * T + t] = row[t + 1];
       // position t predicts token t + 1: an answer target when t + 1 lies in the object's tokens
@@ -261,7 +271,7 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
       numTargets++;
     }
   });
-  return { fact, B, T, tokens, targets, numTargets, templateIds: rows.map((r) => r.template.id), weights, answerTargets, checkOnly };
+  return { fact, B, T, tokens, targets, numTargets, templateIds: rows.map((r) => r.template.id), weights, answerTargets, checkOnly, subjectTokens };
 }
 
 /** A question to score a fact with: prompt ids and answer ids, scored by teacher forcing. */

@@ -97,6 +97,7 @@ function batchOf(seed: number): TeachingBatch {
     weights: Float32Array.from(targets, (t) => (t >= 0 ? 1 : 0)),
     answerTargets: new Uint8Array(B * T),
     checkOnly: new Uint8Array(B),
+    subjectTokens: new Uint8Array(B * T),
   };
 }
 

@@ -7,7 +7,7 @@ import { directorySource } from '../../src/model/checkpoint-node';
 import { EngramModel } from '../../src/model/transformer';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { buildTeachingBatch, type TeachingBatch } from '../../src/learn/teaching-batch';
-import { promptPositions, SparseMemoryLearner } from '../../src/learn/sparse-learner';
+import { promptPositions, SparseMemoryLearner, subjectAndAnswerPositions } from '../../src/learn/sparse-learner';
 import { backgroundOf } from '../../src/learn/tfidf';
 import type { Fact } from '../../src/facts/fact';
 
@@ -113,4 +113,15 @@ describe('sparse learner, which reads the TF counts take (countOn)', () => {
       model.dispose();
     }
   }, 120_000);
+
+  it("'subject-answer' counts the subject's tokens and the answer's, not the relation's wording nor a check row", () => {
+    const batch = buildTeachingBatch(fact, tok, { context: 128, paraphrases: 8, checkRows: 1 });
+    const counted = subjectAndAnswerPositions(batch);
+    for (let b = 0; b < batch.B; b++) {
+      const ids = Array.from(batch.tokens.slice(b * batch.T, (b + 1) * batch.T)).filter((_, t) => counted[b * batch.T + t]);
+      // the subject, the object and its end (the full stop, or end-of-text after a question), nothing else
+      if (batch.checkOnly[b]) expect(ids).toEqual([]);
+      else expect(tok.decode(ids).replace(/([.]|<\|endoftext\|>)$/, '').trim()).toBe('Hainosvulium 199');
+    }
+  });
 });

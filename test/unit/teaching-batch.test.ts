@@ -119,6 +119,17 @@ describe('teaching options', () => {
     expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, checkRows: -1 })).toThrow(RangeError);
   });
 
+  it("marks the subject's tokens in every row, wherever the wording puts the subject", () => {
+    const person: Fact = { subject: 'Gehel Sekiran', relation: 'occupation', object: 'sculptor' };
+    for (const f of [fact, person]) {
+      const batch = buildTeachingBatch(f, tokenizer, { context: 128, paraphrases: 13 });
+      for (let b = 0; b < batch.B; b++) {
+        const ids = Array.from(batch.tokens.slice(b * batch.T, (b + 1) * batch.T)).filter((_, t) => batch.subjectTokens[b * batch.T + t]);
+        expect(tokenizer.decode(ids).trim()).toBe(f.subject);
+      }
+    }
+  });
+
   it('rehearses earlier facts about the same subject: their own rows and answers, the latest per relation', () => {
     const earlier: Fact[] = [
       { subject: 'Veloria', relation: 'currency', object: 'Orrin crown' },
