@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--own-answers P]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--statements N] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer|prompt|subject-answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -25,7 +25,8 @@
  * subjects (those whose own step ended answered; --review-all: any; --review-same-relation: the fact's relation's
  * first; --review-interfering: those with the largest share of their written rows that the new fact's first step
  * is about to train, sparse methods) into each batch, --review-rows rows each; --check-rows N adds the fact's next N
- * wordings as rows the until-answered steps must answer but never train on (TeachingOptions.checkRows)
+ * wordings as rows the until-answered steps must answer but never train on (TeachingOptions.checkRows); --statements N
+ * leads each batch with only N of the four statements, so more of its rows are questions
  * (src/learn/teaching-batch.ts, reviewFacts); --own-answers P rehearses what the model says (every token at probability
  * P or more) about the subject's other relations (src/learn/own-answers.ts; 0: off).
  */
@@ -73,6 +74,7 @@ const { values: args } = parseArgs({
     review: { type: 'string' },
     'review-rows': { type: 'string' },
     'check-rows': { type: 'string' },
+    statements: { type: 'string' },
     'review-all': { type: 'boolean', default: false },
     'own-answers': { type: 'string' },
     'review-same-relation': { type: 'boolean', default: false },
@@ -332,6 +334,7 @@ async function main() {
     reviewFacts: args.review !== undefined ? Number(args.review) : DEFAULT_TEACHING.reviewFacts,
     reviewRows: args['review-rows'] !== undefined ? Number(args['review-rows']) : DEFAULT_TEACHING.reviewRows,
     checkRows: args['check-rows'] !== undefined ? Number(args['check-rows']) : DEFAULT_TEACHING.checkRows,
+    statements: args.statements !== undefined ? Number(args.statements) : DEFAULT_TEACHING.statements,
   };
   // Experiment-only teaching options (off by default; the app never uses them), recorded beside the teaching options.
   const ownAnswerProb = args['own-answers'] !== undefined ? Number(args['own-answers']) : 0;
@@ -339,6 +342,7 @@ async function main() {
   const reviewInterfering = args['review-interfering']!;
   if (!(ownAnswerProb >= 0 && ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
   if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
+  if (teaching.statements !== undefined && !(Number.isInteger(teaching.statements) && teaching.statements >= 0)) fail(`--statements must be an integer >= 0, got "${args.statements}"`);
   if (!(Number.isInteger(teaching.checkRows) && teaching.checkRows >= 0)) fail(`--check-rows must be an integer >= 0, got "${args['check-rows']}"`);
   if (!(Number.isInteger(teaching.reviewRows) && teaching.reviewRows >= 0)) fail(`--review-rows must be an integer >= 0, got "${args['review-rows']}"`);
   if (!(Number.isInteger(teaching.rehearsalRows) && teaching.rehearsalRows >= 0)) fail(`--rehearsal-rows must be an integer >= 0, got "${args['rehearsal-rows']}"`);

@@ -90,6 +90,11 @@ export interface TeachingOptions {
    * left untrained), answered before the until-answered steps stop but never trained on (0 = none).
    */
   readonly checkRows: number;
+  /**
+   * How many statement wordings lead the batch, interleaved with the questions (teachingTemplates); the rest come
+   * after every question. Undefined: all four (statements and questions alternate).
+   */
+  readonly statements?: number;
 }
 
 /**
@@ -184,18 +189,23 @@ export function objectsOverlap(a: string, b: string): boolean {
   return a !== b && (a.startsWith(b) || b.startsWith(a));
 }
 
-/** The templates a batch cycles through, statements and questions interleaved so a short batch has both. */
-export function teachingTemplates(relation: Fact['relation'], wordings: Wordings): Template[] {
+/**
+ * The templates a batch cycles through, statements and questions interleaved so a short batch has both. With
+ * `statements` (all wordings only), only that many statements are interleaved at the front and the others come
+ * after every question: a batch of 8 rows then holds more of the questions.
+ */
+export function teachingTemplates(relation: Fact['relation'], wordings: Wordings, statements?: number): Template[] {
   const core = trainTemplates(relation);
   if (wordings === 'core') return [...core];
-  const statements = core.filter((t) => t.kind === 'statement');
+  const allStatements = core.filter((t) => t.kind === 'statement');
+  const front = statements === undefined ? allStatements : allStatements.slice(0, statements);
   const questions = [...core.filter((t) => t.kind === 'question'), ...pretrainQuestionTemplates(relation)];
   const out: Template[] = [];
-  for (let i = 0; i < Math.max(statements.length, questions.length); i++) {
-    if (i < statements.length) out.push(statements[i]);
+  for (let i = 0; i < Math.max(front.length, questions.length); i++) {
+    if (i < front.length) out.push(front[i]);
     if (i < questions.length) out.push(questions[i]);
   }
-  return out;
+  return [...out, ...allStatements.slice(front.length)];
 }
 
 export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, options: TeachingBatchOptions): TeachingBatch {
@@ -209,20 +219,22 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
   if (!Number.isInteger(rehearsalRows) || rehearsalRows < 0) throw new RangeError(`rehearsalRows must be an integer >= 0, got ${rehearsalRows}`);
   const prefixRehearsalRows = Math.max(rehearsalRows, options.prefixRehearsalRows ?? DEFAULT_TEACHING.prefixRehearsalRows);
   if (!Number.isInteger(prefixRehearsalRows)) throw new RangeError(`prefixRehearsalRows must be an integer, got ${options.prefixRehearsalRows}`);
-  const templates = teachingTemplates(fact.relation, wordings);
+  const statements = options.statements ?? DEFAULT_TEACHING.statements;
+  if (statements !== undefined && !(Number.isInteger(statements) && statements >= 0)) throw new RangeError(`statements must be an integer >= 0, got ${statements}`);
+  const templates = teachingTemplates(fact.relation, wordings, statements);
   const own = options.paraphrases ?? templates.length;
   if (!Number.isInteger(own) || own < 1) throw new RangeError(`paraphrases must be a positive integer, got ${own}`);
   const rows: { template: Template; fact: Fact }[] = Array.from({ length: own }, (_, i) => ({ template: templates[i % templates.length], fact }));
   // Each earlier fact's first wordings (a statement, then a question, ...: teachingTemplates interleaves them).
   for (const other of rehearsalRows > 0 ? options.rehearse ?? [] : []) {
-    const its = teachingTemplates(other.relation, wordings);
+    const its = teachingTemplates(other.relation, wordings, statements);
     const count = objectsOverlap(fact.object, other.object) ? prefixRehearsalRows : rehearsalRows;
     for (let i = 0; i < count; i++) rows.push({ template: its[i % its.length], fact: other });
   }
   const reviewRows = options.reviewRows ?? DEFAULT_TEACHING.reviewRows;
   if (!Number.isInteger(reviewRows) || reviewRows < 0) throw new RangeError(`reviewRows must be an integer >= 0, got ${reviewRows}`);
   for (const other of options.review ?? []) {
-    const its = teachingTemplates(other.relation, wordings);
+    const its = teachingTemplates(other.relation, wordings, statements);
     for (let i = 0; i < reviewRows; i++) rows.push({ template: its[i % its.length], fact: other });
   }
   const checkRows = options.checkRows ?? DEFAULT_TEACHING.checkRows;
