@@ -130,6 +130,18 @@ describe('teaching options', () => {
     }
   });
 
+  it('with statements, leads with that many statements and keeps the others for after every question', () => {
+    const all = teachingTemplates('capital', 'all');
+    const two = teachingTemplates('capital', 'all', 2);
+    expect(new Set(two.map((t) => t.id))).toEqual(new Set(all.map((t) => t.id)));
+    expect(two.slice(0, 8).map((t) => t.kind)).toEqual(['statement', 'question', 'statement', 'question', 'question', 'question', 'question', 'question']);
+    expect(two.slice(-2).map((t) => t.kind)).toEqual(['statement', 'statement']);
+    expect(teachingTemplates('capital', 'all', 0).slice(0, 8).every((t) => t.kind === 'question')).toBe(true);
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, statements: 2 });
+    expect(batch.templateIds).toEqual(two.slice(0, 8).map((t) => t.id));
+    expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, statements: -1 })).toThrow(RangeError);
+  });
+
   it('rehearses earlier facts about the same subject: their own rows and answers, the latest per relation', () => {
     const earlier: Fact[] = [
       { subject: 'Veloria', relation: 'currency', object: 'Orrin crown' },
