@@ -9,7 +9,7 @@
  *   npm run experiment -- [--n 200] [--pack mixed|real-unseen|counterfactual|invented] [--facts FILE.jsonl]
  *     [--methods sparse,full,lora,...] [--t 500] [--lr 10] [--batch 8] [--steps 1] [--max-steps 8] [--answer-prob 0.5]
  *     [--wordings core|all] [--answer-weight 1] [--context-weight 0] [--rehearsal-rows 2] [--prefix-rehearsal-rows 4]
- *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--statements N] [--own-answers P]
+ *     [--answer-end on|off] [--review N] [--review-rows 1] [--review-all] [--review-same-relation] [--review-interfering] [--check-rows N] [--statements N] [--replay-known N] [--own-answers P]
  *     [--optimizer adamw|sgd] [--value-lr 2] [--relation-weight 1 (0: off)] [--relation-sample 32]
  *     [--count-on tokens|answer|prompt|subject-answer]
  *     [--seed 1] [--sweep lr=1,10,100] [--eval-every 50] [--probe N] [--probe-file FILE] [--heldout-tokens 4096]
@@ -26,7 +26,9 @@
  * first; --review-interfering: those with the largest share of their written rows that the new fact's first step
  * is about to train, sparse methods) into each batch, --review-rows rows each; --check-rows N adds the fact's next N
  * wordings as rows the until-answered steps must answer but never train on (TeachingOptions.checkRows); --statements N
- * leads each batch with only N of the four statements, so more of its rows are questions
+ * leads each batch with only N of the four statements, so more of its rows are questions; --replay-known N adds N
+ * facts the model was pretrained on (its relation, never the probe's, none the stream sets), a row each, trained
+ * but not checked (knownReplay)
  * (src/learn/teaching-batch.ts, reviewFacts); --own-answers P rehearses what the model says (every token at probability
  * P or more) about the subject's other relations (src/learn/own-answers.ts; 0: off).
  */
@@ -41,7 +43,8 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { EngramModel } from '../src/model/transformer';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { buildTeachingBatch, DEFAULT_TEACHING, earlierFactsFor, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
+import { buildTeachingBatch, DEFAULT_TEACHING, earlierFactsFor, knownReplay, type TeachingOptions, type Wordings } from '../src/learn/teaching-batch';
+import { knownFactsFor } from '../src/learn/relation-background';
 import { withOwnAnswers } from '../src/learn/own-answers';
 import { availableMethods, createLearner, methodSpec, type MethodId, type MethodSettings } from '../src/learn/methods';
 import { evaluate, retainedProbe, type EvalSnapshot, type EvalSuite } from '../src/eval/evaluate';
@@ -75,6 +78,7 @@ const { values: args } = parseArgs({
     'review-rows': { type: 'string' },
     'check-rows': { type: 'string' },
     statements: { type: 'string' },
+    'replay-known': { type: 'string' },
     'review-all': { type: 'boolean', default: false },
     'own-answers': { type: 'string' },
     'review-same-relation': { type: 'boolean', default: false },
@@ -312,11 +316,15 @@ interface ExperimentOutput {
   source: string;
   seed: number;
   paraphrases: number;
-  teaching?: TeachingOptions & { ownAnswerProb?: number; reviewSameRelation?: boolean; reviewInterfering?: boolean };
+  teaching?: TeachingOptions & { ownAnswerProb?: number; reviewSameRelation?: boolean; reviewInterfering?: boolean; replayKnown?: number };
   device: string;
   base: BaseScores;
   methods: RunResult[];
   minutes: number;
+}
+
+function readJsonlFacts(path: string): Fact[] {
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Fact);
 }
 
 async function main() {
@@ -340,6 +348,8 @@ async function main() {
   const ownAnswerProb = args['own-answers'] !== undefined ? Number(args['own-answers']) : 0;
   const reviewSameRelation = args['review-same-relation']!;
   const reviewInterfering = args['review-interfering']!;
+  const replayKnown = args['replay-known'] !== undefined ? Number(args['replay-known']) : 0;
+  if (!(Number.isInteger(replayKnown) && replayKnown >= 0)) fail(`--replay-known must be an integer >= 0, got "${args['replay-known']}"`);
   if (!(ownAnswerProb >= 0 && ownAnswerProb < 1)) fail(`--own-answers must be a probability at least 0 and below 1 (0: off), got "${args['own-answers']}"`);
   if (!(Number.isInteger(teaching.reviewFacts) && teaching.reviewFacts >= 0)) fail(`--review must be an integer >= 0, got "${args.review}"`);
   if (teaching.statements !== undefined && !(Number.isInteger(teaching.statements) && teaching.statements >= 0)) fail(`--statements must be an integer >= 0, got "${args.statements}"`);
@@ -363,6 +373,11 @@ async function main() {
   const facts = args.facts ? readFactsFile(args.facts).slice(0, n) : packFacts(args.pack!, n, seed);
   const fullProbe = parseRetentionProbe(readFileSync(args['probe-file']!, 'utf8'));
   const probe = probeSubset(fullProbe, int('probe', args.probe));
+  // --replay-known: the model's pretrained facts, less the probe's and any subject and relation the stream sets.
+  const streamKeys = new Set(facts.map((f) => `${f.subject}\t${f.relation}`));
+  const known = replayKnown > 0
+    ? knownFactsFor(readJsonlFacts(`${args.model}/pretrained-facts.jsonl`), fullProbe).filter((f) => !streamKeys.has(`${f.subject}\t${f.relation}`))
+    : [];
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
   const suite: EvalSuite = {
     tokenizer: tok,
@@ -392,7 +407,7 @@ async function main() {
     source: args.facts ?? `pack:${args.pack}`,
     seed,
     paraphrases,
-    teaching: { ...teaching, ...(ownAnswerProb > 0 ? { ownAnswerProb } : {}), ...(reviewSameRelation ? { reviewSameRelation } : {}), ...(reviewInterfering ? { reviewInterfering } : {}) },
+    teaching: { ...teaching, ...(ownAnswerProb > 0 ? { ownAnswerProb } : {}), ...(reviewSameRelation ? { reviewSameRelation } : {}), ...(reviewInterfering ? { reviewInterfering } : {}), ...(replayKnown > 0 ? { replayKnown } : {}) },
     device,
     base: baseScores,
     methods,
@@ -440,7 +455,8 @@ async function main() {
         const before = facts.slice(0, i);
         const risk = reviewInterfering && 'plannedSlots' in learner ? await reviewRisk(learner as SparseMemoryLearner, fact, before, written) : undefined;
         const earlier = await withOwnAnswers(model, tok, fact, earlierFactsFor(fact, before, reviewLearnedOnly ? learned : undefined, teaching.reviewFacts, reviewSameRelation, risk), ownAnswerProb);
-        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier }));
+        const replay = knownReplay(fact, known, replayKnown, i);
+        const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...teaching, ...earlier, replay }));
         ms += report.ms;
         params += report.paramsTouched;
         stepsTaken.set(report.steps, (stepsTaken.get(report.steps) ?? 0) + 1);

@@ -26,7 +26,7 @@ export interface TeachingBatch {
   readonly templateIds: readonly string[];
   /** [B, T] weight of each target in the loss: `answerWeight` where the target is a token of the object, else `contextWeight`. */
   readonly weights: Float32Array;
-  /** [B, T] 1 where the target is a token of the object (the answer the fact teaches), else 0. */
+  /** [B, T] 1 where the target is a token of the object (the answer the fact teaches), else 0 (and 0 in replay rows, which no step checks). */
   readonly answerTargets: Uint8Array;
   /**
    * [B] 1 for a check row (`checkRows`): a wording of the fact the until-answered steps must answer but the loss
@@ -113,6 +113,21 @@ export interface TeachingBatchOptions extends Partial<TeachingOptions> {
   rehearse?: readonly Fact[];
   /** Earlier taught facts reviewed (reviewFacts), each by `reviewRows` rows of its own wordings. */
   review?: readonly Fact[];
+  /**
+   * Facts the model already knows (knownReplay), one row each, trained with the same loss but not checked by the
+   * until-answered steps: the step keeps them answered where it writes rows they share with the new fact.
+   */
+  replay?: readonly Fact[];
+}
+
+/**
+ * `count` facts the model knew before any teaching (`known`: its pretrained facts less those any measurement uses),
+ * of `fact`'s relation and other subjects, drawn at random but the same for the same fact and list position.
+ */
+export function knownReplay(fact: Fact, known: readonly Fact[], count: number, position: number): Fact[] {
+  if (count <= 0) return [];
+  const pool = known.filter((other) => other.relation === fact.relation && other.subject !== fact.subject);
+  return randomFirst(pool.slice(), count, seededRandom(textSeed(`replay\t${fact.subject}\t${fact.relation}\t${fact.object}\t${position}`)));
 }
 
 /**
@@ -237,6 +252,10 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
     const its = teachingTemplates(other.relation, wordings, statements);
     for (let i = 0; i < reviewRows; i++) rows.push({ template: its[i % its.length], fact: other });
   }
+  // Known facts replayed: one row each, alternating their first statement and first question.
+  const replayFrom = rows.length;
+  (options.replay ?? []).forEach((other, i) => rows.push({ template: teachingTemplates(other.relation, wordings, statements)[i % 2], fact: other }));
+  const replayTo = rows.length;
   const checkRows = options.checkRows ?? DEFAULT_TEACHING.checkRows;
   if (!Number.isInteger(checkRows) || checkRows < 0) throw new RangeError(`checkRows must be an integer >= 0, got ${checkRows}`);
   const trained = rows.length;
@@ -278,7 +297,7 @@ export function buildTeachingBatch(fact: Fact, tokenizer: EngramTokenizer, optio
       targets[b * T + t] = row[t + 1];
       // position t predicts token t + 1: an answer target when t + 1 lies in the object's tokens
       const isAnswer = t + 1 >= from && t + 1 < to;
-      answerTargets[b * T + t] = isAnswer ? 1 : 0;
+      answerTargets[b * T + t] = isAnswer && !(b >= replayFrom && b < replayTo) ? 1 : 0;
       weights[b * T + t] = checkOnly[b] ? 0 : isAnswer ? answerWeight : contextWeight;
       numTargets++;
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTeachingBatch, evalProbes, FactTooLongError, objectsOverlap, reviewFacts, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
+import { buildTeachingBatch, evalProbes, FactTooLongError, knownReplay, objectsOverlap, reviewFacts, sameSubjectFacts, teachingTemplates, type TeachingBatch } from '../../src/learn/teaching-batch';
 import { RELATIONS } from '../../src/facts/relations';
 import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { evalTemplates, renderTemplate, trainTemplates } from '../../src/facts/templates';
@@ -140,6 +140,27 @@ describe('teaching options', () => {
     const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, statements: 2 });
     expect(batch.templateIds).toEqual(two.slice(0, 8).map((t) => t.id));
     expect(() => buildTeachingBatch(fact, tokenizer, { context: 128, statements: -1 })).toThrow(RangeError);
+  });
+
+  it('replays known facts of the relation: a row each, trained on the answer, never checked by the steps', () => {
+    const known: Fact[] = [
+      ...Array.from({ length: 6 }, (_, i) => ({ subject: `Land ${i}`, relation: 'capital' as const, object: `Town ${i}` })),
+      { subject: 'Veloria', relation: 'capital', object: 'Old Town' },
+      { subject: 'Land 9', relation: 'continent', object: 'Europe' },
+    ];
+    const picked = knownReplay(fact, known, 2, 5);
+    expect(picked).toHaveLength(2);
+    for (const other of picked) expect(other.relation === 'capital' && other.subject !== 'Veloria').toBe(true);
+    expect(knownReplay(fact, known, 2, 5)).toEqual(picked);
+    expect(knownReplay(fact, known, 0, 5)).toEqual([]);
+    const batch = buildTeachingBatch(fact, tokenizer, { context: 128, paraphrases: 8, replay: picked });
+    expect(batch.B).toBe(10);
+    for (const b of [8, 9]) {
+      const row = (a: ArrayLike<number>) => Array.from(a).slice(b * batch.T, (b + 1) * batch.T);
+      expect(row(batch.answerTargets).every((x) => x === 0)).toBe(true);
+      const trained = row(batch.targets).filter((_, t) => row(batch.weights)[t] > 0);
+      expect(tokenizer.decode(trained.slice(0, -1)).trim()).toBe(picked[b - 8].object);
+    }
   });
 
   it('rehearses earlier facts about the same subject: their own rows and answers, the latest per relation', () => {
