@@ -53,7 +53,7 @@ import { heldoutWindows } from '../src/eval/heldout-nll';
 import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/retention-probe';
 import { seededShuffle } from './experiment-facts';
 import { paretoSvg } from './experiment-plot';
-import { shippedBackground } from '../src/learn/background-node';
+import { readJsonl, shippedBackground } from '../src/learn/background-node';
 import type { SparseMemoryLearner, SparseSettings, SparseStepReport } from '../src/learn/sparse-learner';
 import { personWordings } from '../src/facts/person-wordings';
 import { scoringParts } from '../src/facts/templates';
@@ -323,10 +323,6 @@ interface ExperimentOutput {
   minutes: number;
 }
 
-function readJsonlFacts(path: string): Fact[] {
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Fact);
-}
-
 async function main() {
   if (args.merge) return mergeRuns(args.merge.split(','));
   const n = int('n', args.n);
@@ -376,7 +372,7 @@ async function main() {
   // --replay-known: the model's pretrained facts, less the probe's and any subject and relation the stream sets.
   const streamKeys = new Set(facts.map((f) => `${f.subject}\t${f.relation}`));
   const known = replayKnown > 0
-    ? knownFactsFor(readJsonlFacts(`${args.model}/pretrained-facts.jsonl`), fullProbe).filter((f) => !streamKeys.has(`${f.subject}\t${f.relation}`))
+    ? knownFactsFor(readJsonl(`${args.model}/pretrained-facts.jsonl`), fullProbe).filter((f) => !streamKeys.has(`${f.subject}\t${f.relation}`))
     : [];
   const kb = readFileSync('public/data/kb.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);
   const suite: EvalSuite = {

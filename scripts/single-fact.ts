@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   await tf.setBackend(args.backend!);
   const ckpt = await loadCheckpoint(directorySource('public/model'));
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
-  const background = await shippedBackground(ckpt, tok);
+  const background = shippedBackground(ckpt, tok);
   const statements = args.statements === undefined ? DEFAULT_TEACHING.statements : Number(args.statements);
   if (statements !== undefined && !(Number.isInteger(statements) && statements >= 0)) fail(`--statements must be an integer >= 0, got "${args.statements}"`);
   const teaching = { ...DEFAULT_TEACHING, checkRows, statements };

@@ -13,7 +13,8 @@ import { decodeRelationBackground, readRelationBackgroundHeader } from './relati
 import { nSlots } from '../model/config';
 import { backgroundOf, type BackgroundStats } from './tfidf';
 
-function readJsonl(path: string): Fact[] {
+/** The facts of a JSONL file, one per line (blank lines skipped). */
+export function readJsonl(path: string): Fact[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.trim())

@@ -121,7 +121,8 @@ export function knownFactsFor(pretrained: readonly Fact[], measured: readonly Fa
   return pretrained.filter((fact) => !keys.has(factKey(fact)));
 }
 
-async function readSlots(model: EngramModel, tokens: Int32Array, B: number, T: number): Promise<Int32Array> {
+/** The slot ids [B, T, H, K] a forward pass of `tokens` [B, T] reads (the lookup does not depend on the value table). */
+export async function readSlots(model: EngramModel, tokens: Int32Array, B: number, T: number): Promise<Int32Array> {
   const input = tf.tensor2d(tokens, [B, T], 'int32');
   const result = model.forward(input);
   try {

@@ -23,7 +23,7 @@ import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf
 import { tfidfTopT } from '../kernels/select-top-t';
 import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
-import { relationDivisor } from './relation-background';
+import { readSlots, relationDivisor } from './relation-background';
 import type { TeachingBatch } from './teaching-batch';
 import { answerEvidence, readAnswered, stopRule, untilAnsweredLabel, type AnswerEvidence } from './answer-check';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
@@ -228,11 +228,7 @@ export class SparseMemoryLearner implements Learner {
    */
   async plannedSlots(batch: TeachingBatch): Promise<Int32Array> {
     if (this.settings.relationWeight > 0) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
-    const tokens = tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
-    const { logits, reads } = this.model.forward(tokens);
-    const ids = (await reads[0].ids.data()) as Int32Array;
-    tf.dispose([tokens, logits, reads[0].ids, reads[0].weights]);
-    return this.select(batch, ids).slots;
+    return this.select(batch, await readSlots(this.model, batch.tokens, batch.B, batch.T)).slots;
   }
 
   /** Puts back rows a fact overwrote; the values become bit-identical to before it. */
@@ -389,15 +385,7 @@ export class SparseMemoryLearner implements Learner {
   private select(batch: TeachingBatch, hostIds: Int32Array): { slots: Int32Array; scores: Float64Array; reads: { slots: Int32Array; counts: Uint32Array } } {
     const cfg = this.model.cfg;
     const numSlots = nSlots(cfg);
-    const countOn = this.settings.countOn;
-    const counted =
-      countOn === 'answer'
-        ? Uint8Array.from(batch.weights, (w) => (w > 0 ? 1 : 0))
-        : countOn === 'prompt'
-          ? promptPositions(batch)
-          : countOn === 'subject-answer'
-            ? subjectAndAnswerPositions(batch)
-          : Uint8Array.from(batch.tokens, (token, p) => (token === cfg.padId || batch.checkOnly[(p / batch.T) | 0] ? 0 : 1));
+    const counted = countedPositions(batch, this.settings.countOn, cfg.padId);
     const ranking = this.settings.ranking;
     const background = this.background();
     const chosen = tfidfTopT({
@@ -488,6 +476,20 @@ interface StepOutcome {
   readSlots: Int32Array;
   /** True when the step found every wording answered and wrote nothing. */
   skipped?: boolean;
+}
+
+/** Which positions' reads the TF counts take (SparseSettings.countOn): 1 where counted. */
+function countedPositions(batch: TeachingBatch, countOn: SparseSettings['countOn'], padId: number): Uint8Array {
+  switch (countOn) {
+    case 'answer':
+      return Uint8Array.from(batch.weights, (w) => (w > 0 ? 1 : 0));
+    case 'prompt':
+      return promptPositions(batch);
+    case 'subject-answer':
+      return subjectAndAnswerPositions(batch);
+    default:
+      return Uint8Array.from(batch.tokens, (token, p) => (token === padId || batch.checkOnly[(p / batch.T) | 0] ? 0 : 1));
+  }
 }
 
 /** 1 at each row's positions up to and including the one that predicts the object's first token (none in a row without one, or in a check row). */
