@@ -52,7 +52,9 @@ export function extraQuestionTemplates(relation: Relation): Template[] {
  * does an atom of Argon have?" -> " a nitrogen", "When was Adam Smith born?" -> " economist"). None is an
  * eval-only template or a person wording, checked below. Birth year has three more (phase 4): after phase 3 the
  * eval-only question still got 17% there, almost every miss an occupation, since most questions that go on
- * "was {S}" ask for one.
+ * "was {S}" ask for one. Atomic number and occupation have three more (phase 5): after phase 4 "What did {S} do
+ * for a living?" was now and then answered with a year (most questions going on "did {S}" asked for one), and
+ * "How many protons does an atom of {S} have?" with a near number.
  */
 const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
   capital: ['Q: Where is the seat of government of {S}?\nA: {O}', 'Q: The country of {S} has which capital?\nA: {O}', 'Q: Tell me the capital of {S}.\nA: {O}', "Q: {S}'s capital is which city?\nA: {O}", 'Q: Capital of {S}?\nA: {O}'],
@@ -62,7 +64,17 @@ const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
   calling_code: ['Q: What do you dial to phone {S}?\nA: {O}', 'Q: Tell me the calling code of {S}.\nA: {O}', 'Q: Which international code is used for calls to {S}?\nA: {O}', 'Q: The country of {S} has which dialing code?\nA: {O}', 'Q: Calling code of {S}?\nA: {O}'],
   independence_year: ['Q: Which year did {S} win its independence?\nA: {O}', 'Q: Tell me the year {S} became independent.\nA: {O}', 'Q: The independence of {S} came in which year?\nA: {O}', 'Q: When was {S} made independent?\nA: {O}', 'Q: Independence year of {S}?\nA: {O}'],
   element_symbol: ['Q: How do chemists abbreviate {S}?\nA: {O}', 'Q: Tell me the chemical symbol of {S}.\nA: {O}', 'Q: The element {S} has which symbol?\nA: {O}', 'Q: Which letters are used for {S} on the periodic table?\nA: {O}', 'Q: Symbol of {S}?\nA: {O}'],
-  atomic_number: ['Q: How many protons are in the nucleus of {S}?\nA: {O}', 'Q: At which position in the periodic table is {S}?\nA: {O}', 'Q: Tell me the atomic number of {S}.\nA: {O}', 'Q: The element {S} has which atomic number?\nA: {O}', 'Q: Atomic number of {S}?\nA: {O}'],
+  atomic_number: [
+    'Q: How many protons are in the nucleus of {S}?\nA: {O}',
+    'Q: At which position in the periodic table is {S}?\nA: {O}',
+    'Q: Tell me the atomic number of {S}.\nA: {O}',
+    'Q: The element {S} has which atomic number?\nA: {O}',
+    'Q: Atomic number of {S}?\nA: {O}',
+    // Phase 5: more "How many ..." questions, so that a count question about an element is read as its atomic number.
+    'Q: How many protons does the nucleus of {S} hold?\nA: {O}',
+    'Q: How many electrons circle the nucleus of a neutral {S} atom?\nA: {O}',
+    'Q: In the periodic table, what number does {S} carry?\nA: {O}',
+  ],
   element_category: ['Q: Tell me the category of {S}.\nA: {O}', 'Q: The element {S} is of which kind?\nA: {O}', 'Q: What group of elements does {S} fall into?\nA: {O}', 'Q: How would a chemist classify {S}?\nA: {O}', 'Q: Category of {S}?\nA: {O}'],
   birth_year: [
     'Q: In what year did {S} come into the world?\nA: {O}',
@@ -77,7 +89,18 @@ const PRETRAIN_ONLY: Readonly<Record<Relation, readonly string[]>> = {
     'Q: When did the life of {S} begin?\nA: {O}',
   ],
   nationality: ['Q: Tell me the nationality of {S}.\nA: {O}', 'Q: Of which nationality was {S}?\nA: {O}', 'Q: What citizenship did {S} hold?\nA: {O}', 'Q: By origin, what was {S}?\nA: {O}', 'Q: Nationality of {S}?\nA: {O}'],
-  occupation: ['Q: Tell me the occupation of {S}.\nA: {O}', 'Q: What line of work was {S} in?\nA: {O}', 'Q: {S} was known as what?\nA: {O}', 'Q: What was {S} known for working as?\nA: {O}', 'Q: Occupation of {S}?\nA: {O}'],
+  occupation: [
+    'Q: Tell me the occupation of {S}.\nA: {O}',
+    'Q: What line of work was {S} in?\nA: {O}',
+    'Q: {S} was known as what?\nA: {O}',
+    'Q: What was {S} known for working as?\nA: {O}',
+    'Q: Occupation of {S}?\nA: {O}',
+    // Phase 5: questions that open like the phase-4 birth-year ones ("What ... did {S} ...") and ask for an
+    // occupation, so that "did {S}" alone no longer means a year.
+    'Q: What kind of work did {S} do?\nA: {O}',
+    'Q: What did {S} become known as?\nA: {O}',
+    'Q: What did {S} make a career as?\nA: {O}',
+  ],
   city_country: ['Q: Tell me the country of the city {S}.\nA: {O}', 'Q: The city of {S} lies in which country?\nA: {O}', 'Q: In what country can you find {S}?\nA: {O}', 'Q: {S} is located in which country?\nA: {O}', 'Q: Country of the city {S}?\nA: {O}'],
 };
 

@@ -110,31 +110,55 @@ describe('steps until answered', () => {
 });
 
 describe('a second fact about the same subject', () => {
-  // The capital, then a currency whose name starts with the capital's: the capital question must still end
-  // after "Tamsin". Without the answer's end and the rehearsal (the earlier teaching) it came back "Tamsin crowna".
-  const capital: Fact = { subject: 'Veloria', relation: 'capital', object: 'Tamsin' };
-  const currency: Fact = { subject: 'Veloria', relation: 'currency', object: 'Tamsin crown' };
+  // A capital, then a currency or language whose name starts with the capital's: the capital question must still
+  // end after the capital. Without the answer's end and the rehearsal (the earlier teaching) it came back
+  // "Tamsin crownish". Eight invented pairs, so that one borderline pair does not decide the test: on the shipped
+  // model the defaults keep 7 of 8 earlier answers, object tokens alone without rehearsal 1 of 8.
+  const PAIRS: [string, string, Fact['relation'], string][] = [
+    ['Veloria', 'Tamsin', 'currency', 'Tamsin crown'],
+    ['Quenbria', 'Dovrel', 'currency', 'Dovrel mark'],
+    ['Ostavia', 'Kestrel', 'language', 'Kestrelian'],
+    ['Marendi', 'Solvik', 'currency', 'Solvik dollar'],
+    ['Pellonia', 'Arvet', 'language', 'Arvetic'],
+    ['Tirosk', 'Belmar', 'currency', 'Belmar franc'],
+    ['Zandria', 'Orlen', 'language', 'Orlenish'],
+    ['Cavessa', 'Lunor', 'currency', 'Lunor peso'],
+  ];
 
-  async function teachBoth(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<string[]> {
-    const model = freshModel();
-    const learner = createLearner('sparse', model, shippedBackground(ckpt, tok));
-    const taught: Fact[] = [];
-    for (const fact of [capital, currency]) {
-      const rehearse = sameSubjectFacts(fact, taught);
-      await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, ...teaching, rehearse }));
-      taught.push(fact);
+  /** Teaches each pair on a fresh model; the answers to the earlier and the later fact's eval-only questions. */
+  async function teachPairs(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<{ earlier: string[]; later: string[] }> {
+    const earlier: string[] = [];
+    const later: string[] = [];
+    for (const [subject, capitalName, relation, object] of PAIRS) {
+      const model = EngramModel.fromCheckpoint(ckpt); // disposed below: sixteen fresh models would hold 0.6 GB
+      const learner = createLearner('sparse', model, shippedBackground(ckpt, tok));
+      const first: Fact = { subject, relation: 'capital', object: capitalName };
+      const second: Fact = { subject, relation, object };
+      const taught: Fact[] = [];
+      for (const fact of [first, second]) {
+        const rehearse = sameSubjectFacts(fact, taught);
+        await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING, ...teaching, rehearse }));
+        taught.push(fact);
+      }
+      const [a, b] = await scoreFacts(model, tok, [first, second]);
+      learner.dispose();
+      model.dispose();
+      earlier.push(a.answer);
+      later.push(b.answer);
     }
-    return (await scoreFacts(model, tok, [capital, currency])).map((s) => s.answer);
+    return { earlier, later };
   }
 
+  const kept = (answers: string[], i: 0 | 1) => answers.filter((answer, p) => answer === PAIRS[p][i === 0 ? 1 : 3]).length;
+
   it('keeps the first answered, with its end, when the earlier fact is rehearsed (and loses it when not)', async () => {
-    expect(sameSubjectFacts(currency, [capital])).toEqual([capital]);
-    const [capitalNow, currencyNow] = await teachBoth({});
-    console.log(`defaults: capital -> "${capitalNow}", currency -> "${currencyNow}"`);
-    expect(capitalNow).toBe('Tamsin');
-    expect(currencyNow).toBe('Tamsin crown');
-    const [capitalBefore] = await teachBoth({ answerEnd: false, rehearsalRows: 0 });
-    console.log(`object tokens only, no rehearsal: capital -> "${capitalBefore}"`);
-    expect(capitalBefore).not.toBe('Tamsin');
-  }, 300_000);
+    expect(sameSubjectFacts({ subject: 'Veloria', relation: 'currency', object: 'Tamsin crown' }, [{ subject: 'Veloria', relation: 'capital', object: 'Tamsin' }])).toHaveLength(1);
+    const now = await teachPairs({});
+    console.log(`defaults: earlier ${JSON.stringify(now.earlier)}, later ${JSON.stringify(now.later)}`);
+    expect(kept(now.earlier, 0)).toBeGreaterThanOrEqual(6);
+    expect(kept(now.later, 1)).toBeGreaterThanOrEqual(7);
+    const before = await teachPairs({ answerEnd: false, rehearsalRows: 0 });
+    console.log(`object tokens only, no rehearsal: earlier ${JSON.stringify(before.earlier)}`);
+    expect(kept(before.earlier, 0)).toBeLessThanOrEqual(3);
+  }, 900_000);
 });

@@ -6,11 +6,11 @@ import { TEMPLATES, renderTemplate } from '../../src/facts/templates';
 import { teachingTemplates } from '../../src/learn/teaching-batch';
 
 describe('pretraining questions', () => {
-  it('are the extra questions plus five more per relation (eight for birth year), each new and none held out for measuring', () => {
+  it('are the extra questions plus five more per relation (eight for birth year, atomic number and occupation), each new and none held out for measuring', () => {
     for (const relation of RELATIONS) {
       const questions = pretrainQuestionTemplates(relation);
       expect(questions.slice(0, 3).map((t) => t.text)).toEqual(extraQuestionTemplates(relation).map((t) => t.text));
-      expect(questions).toHaveLength(relation === 'birth_year' ? 11 : 8);
+      expect(questions).toHaveLength(['birth_year', 'atomic_number', 'occupation'].includes(relation) ? 11 : 8);
       const heldOut = new Set([...TEMPLATES[relation].filter((t) => t.evalOnly), ...personWordings(relation)].map((t) => t.text));
       const core = new Set(TEMPLATES[relation].filter((t) => !t.evalOnly).map((t) => t.text));
       const texts = questions.map((t) => t.text);
