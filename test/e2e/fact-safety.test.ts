@@ -54,7 +54,7 @@ describe('taught facts are saved, or the page says they are not', () => {
       await teachSentence(b, 'The capital of Drumlin is Oskar.');
       await b.locator('[data-testid="store-banner"][data-unsaved="1"]').waitFor();
       expect(await b.getByTestId('store-banner').textContent()).toContain('(1 fact taught here not saved so far)');
-      await teachSentence(a, 'The currency of Veloria is the Tamsin crown.');
+      await teachSentence(a, 'The currency of Marendi is the Lunor dollar.');
       await screenshot(b, 'fact-safety-second-tab');
 
       // A third tab sees exactly A's facts in storage: B's did not replace A's first one.
@@ -62,7 +62,7 @@ describe('taught facts are saved, or the page says they are not', () => {
       const stored = await factTexts(c);
       expect(stored).toHaveLength(2);
       expect(stored.join('\n')).toMatch(/Veloria · capital · Tamsin/);
-      expect(stored.join('\n')).toMatch(/Veloria · currency/);
+      expect(stored.join('\n')).toMatch(/Marendi · currency/);
       expect(stored.join('\n')).not.toMatch(/Drumlin/);
       await c.close();
 

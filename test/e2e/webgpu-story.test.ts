@@ -5,9 +5,10 @@
  *
  * SwiftShader is slow on a 2-core machine, so the URL asks for cheap settings that still teach the fact firmly:
  * 2 paraphrases instead of 8, and a 6-fact probe with 1 held-out window evaluated after each fact. With so small a
- * batch the default learning rate (5) leaves the answer at "Dovak"; measured on wasm with 2 paraphrases and 2 steps,
- * lr 20-80 all teach "Dovrel" with the probe kept, and 40 gives log p(object) -1.45, firmer than the defaults
- * (-2.06). One step would save ~5 s but needs lr 40-150 and leaves the last token at 2-4%: too thin a margin.
+ * batch the default learning rate leaves the answer short of "Dovrel". Measured on wasm with 2 paraphrases and 2
+ * fixed steps on the shipped (phase-5) model: lr 15, 20, 25 and 30 teach "Dovrel" (log p(object) -1.52, -1.14,
+ * -0.95, -1.04; the defaults, 8 paraphrases at lr 2: -1.11), lr 40 and 80 "Dovovrel"; 25 is the middle of that
+ * range. (On the phase-4 model lr 20-80 all taught it; 40 was chosen then.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ let opened: OpenedPage;
 
 const QUESTION = 'Which city is the capital of Quenbria?'; // the relation's eval-only question: never taught
 const ANSWER = 'Dovrel';
-const APP = '?batch=2&steps=2&lr=40&probe=6&nll=1&eval_every=1';
+const APP = '?batch=2&steps=2&lr=25&probe=6&nll=1&eval_every=1';
 const LOAD_TIMEOUT = 300_000;
 
 beforeAll(async () => {

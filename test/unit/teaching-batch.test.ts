@@ -63,7 +63,7 @@ describe('teaching options', () => {
     for (const relation of RELATIONS) {
       const all = teachingTemplates(relation, 'all');
       const core = teachingTemplates(relation, 'core');
-      const more = relation === 'birth_year' ? 11 : 8; // the pretraining-only questions (src/facts/extra-questions.ts)
+      const more = ['birth_year', 'atomic_number', 'occupation'].includes(relation) ? 11 : 8; // the pretraining-only questions (src/facts/extra-questions.ts)
       expect(all.length).toBe(core.length + more);
       expect(all.filter((t) => t.kind === 'question').length).toBe(more + 1);
       expect(all.slice(0, 2).map((t) => t.kind)).toEqual(['statement', 'question']);
