@@ -114,26 +114,25 @@ describe('a second fact about the same subject', () => {
   // end after the capital. Without the answer's end and the rehearsal (the earlier teaching) it came back
   // "Tamsin crownish". Eight invented pairs, so that one borderline pair does not decide the test: on the shipped
   // model the defaults keep 7 of 8 earlier answers, object tokens alone without rehearsal 1 of 8.
-  const PAIRS: [string, string, Fact['relation'], string][] = [
-    ['Veloria', 'Tamsin', 'currency', 'Tamsin crown'],
-    ['Quenbria', 'Dovrel', 'currency', 'Dovrel mark'],
-    ['Ostavia', 'Kestrel', 'language', 'Kestrelian'],
-    ['Marendi', 'Solvik', 'currency', 'Solvik dollar'],
-    ['Pellonia', 'Arvet', 'language', 'Arvetic'],
-    ['Tirosk', 'Belmar', 'currency', 'Belmar franc'],
-    ['Zandria', 'Orlen', 'language', 'Orlenish'],
-    ['Cavessa', 'Lunor', 'currency', 'Lunor peso'],
-  ];
+  const PAIRS: { first: Fact; second: Fact }[] = (
+    [
+      ['Veloria', 'Tamsin', 'currency', 'Tamsin crown'],
+      ['Quenbria', 'Dovrel', 'currency', 'Dovrel mark'],
+      ['Ostavia', 'Kestrel', 'language', 'Kestrelian'],
+      ['Marendi', 'Solvik', 'currency', 'Solvik dollar'],
+      ['Pellonia', 'Arvet', 'language', 'Arvetic'],
+      ['Tirosk', 'Belmar', 'currency', 'Belmar franc'],
+      ['Zandria', 'Orlen', 'language', 'Orlenish'],
+      ['Cavessa', 'Lunor', 'currency', 'Lunor peso'],
+    ] as const
+  ).map(([subject, capital, relation, object]) => ({ first: { subject, relation: 'capital', object: capital }, second: { subject, relation, object } }));
 
-  /** Teaches each pair on a fresh model; the answers to the earlier and the later fact's eval-only questions. */
-  async function teachPairs(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<{ earlier: string[]; later: string[] }> {
-    const earlier: string[] = [];
-    const later: string[] = [];
-    for (const [subject, capitalName, relation, object] of PAIRS) {
+  /** Teaches each pair on a fresh model; the eval-only answers to each pair's first and second fact. */
+  async function teachPairs(teaching: Partial<typeof DEFAULT_TEACHING>): Promise<{ first: string; second: string }[]> {
+    const answers: { first: string; second: string }[] = [];
+    for (const { first, second } of PAIRS) {
       const model = EngramModel.fromCheckpoint(ckpt); // disposed below: sixteen fresh models would hold 0.6 GB
       const learner = createLearner('sparse', model, shippedBackground(ckpt, tok));
-      const first: Fact = { subject, relation: 'capital', object: capitalName };
-      const second: Fact = { subject, relation, object };
       const taught: Fact[] = [];
       for (const fact of [first, second]) {
         const rehearse = sameSubjectFacts(fact, taught);
@@ -143,22 +142,22 @@ describe('a second fact about the same subject', () => {
       const [a, b] = await scoreFacts(model, tok, [first, second]);
       learner.dispose();
       model.dispose();
-      earlier.push(a.answer);
-      later.push(b.answer);
+      answers.push({ first: a.answer, second: b.answer });
     }
-    return { earlier, later };
+    return answers;
   }
 
-  const kept = (answers: string[], i: 0 | 1) => answers.filter((answer, p) => answer === PAIRS[p][i === 0 ? 1 : 3]).length;
+  /** How many pairs answer their first (or second) fact's object. */
+  const kept = (answers: { first: string; second: string }[], which: 'first' | 'second') => answers.filter((answer, p) => answer[which] === PAIRS[p][which].object).length;
 
   it('keeps the first answered, with its end, when the earlier fact is rehearsed (and loses it when not)', async () => {
-    expect(sameSubjectFacts({ subject: 'Veloria', relation: 'currency', object: 'Tamsin crown' }, [{ subject: 'Veloria', relation: 'capital', object: 'Tamsin' }])).toHaveLength(1);
+    expect(sameSubjectFacts(PAIRS[0].second, [PAIRS[0].first])).toHaveLength(1);
     const now = await teachPairs({});
-    console.log(`defaults: earlier ${JSON.stringify(now.earlier)}, later ${JSON.stringify(now.later)}`);
-    expect(kept(now.earlier, 0)).toBeGreaterThanOrEqual(6);
-    expect(kept(now.later, 1)).toBeGreaterThanOrEqual(7);
+    console.log(`defaults: ${JSON.stringify(now)}`);
+    expect(kept(now, 'first')).toBeGreaterThanOrEqual(6);
+    expect(kept(now, 'second')).toBeGreaterThanOrEqual(7);
     const before = await teachPairs({ answerEnd: false, rehearsalRows: 0 });
-    console.log(`object tokens only, no rehearsal: earlier ${JSON.stringify(before.earlier)}`);
-    expect(kept(before.earlier, 0)).toBeLessThanOrEqual(3);
+    console.log(`object tokens only, no rehearsal: ${JSON.stringify(before.map((a) => a.first))}`);
+    expect(kept(before, 'first')).toBeLessThanOrEqual(3);
   }, 900_000);
 });
