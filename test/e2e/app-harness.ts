@@ -2,13 +2,19 @@
  * Serves the real app with Vite on a free localhost port and opens it in headless Debian Chromium
  * through playwright-core. Collects console errors and page errors so tests can assert there are none.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 
 export const ARTIFACTS_DIR = join(process.cwd(), 'test-artifacts');
+
+/** The shipped model's memory size N = n_keys^2 as the page prints it ("65,536"). */
+export const SHIPPED_MEMORY_SLOTS = (() => {
+  const config = JSON.parse(readFileSync(join(process.cwd(), 'public/model/config.json'), 'utf8'));
+  return (config.model.n_keys ** 2).toLocaleString('en-US');
+})();
 
 export async function startAppServer(): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn', clearScreen: false });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViteDevServer } from 'vite';
 import { CHROMIUM_ARGS_NO_WEBGPU } from '../chromium';
-import { openApp, screenshot, startAppServer } from './app-harness';
+import { openApp, screenshot, SHIPPED_MEMORY_SLOTS, startAppServer } from './app-harness';
 import { ask, teachSentence, waitReady, writtenCells } from './page-helpers';
 
 let server: ViteDevServer;
@@ -39,7 +39,7 @@ describe('the app in headless Chromium', () => {
       expect(adapterName.endsWith('(software fallback)')).toBe(software);
       expect(await page.getByTestId('fallback-message').count()).toBe(0);
       await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
+      expect(await page.getByTestId('memory-slots').textContent()).toBe(SHIPPED_MEMORY_SLOTS);
       await waitReady(page, 300_000);
       expect(await page.getByTestId('figure-retention').textContent()).toBe('100.0%'); // probe facts the base model knew
       await screenshot(page, 'app-loads-webgpu');
@@ -86,7 +86,7 @@ describe('the app in headless Chromium', () => {
       expect(message).toMatch(/WebGPU is not available/);
       expect(message).toMatch(/CPU/);
       await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
+      expect(await page.getByTestId('memory-slots').textContent()).toBe(SHIPPED_MEMORY_SLOTS);
       await waitReady(page);
       await teachSentence(page, 'The capital of Quenbria is Dovrel.');
       expect((await ask(page, 'Which city is the capital of Quenbria?')).now).toBe('Dovrel');

@@ -17,6 +17,7 @@ import { build, preview, type Plugin, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_POLICY, META_POLICY } from '../../scripts/content-security-policy';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
+import { SHIPPED_MEMORY_SLOTS } from './app-harness';
 
 const REPORT_PATH = '/__csp-report';
 // Nothing listens here; the policy blocks the request before any connection is tried.
@@ -113,7 +114,7 @@ describe('the built app under its Content-Security-Policy', () => {
       await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
       expect(await page.getByTestId('backend-name').textContent()).toBe('webgpu');
       await page.getByTestId('model-status').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
+      expect(await page.getByTestId('memory-slots').textContent()).toBe(SHIPPED_MEMORY_SLOTS);
       await page.getByTestId('ask-input').fill('Which city is the capital of France?');
       await page.getByTestId('ask-button').click();
       // The app evaluates the pretrained model once at start and answers after it: minutes on SwiftShader.
@@ -149,7 +150,7 @@ describe('the built app under its Content-Security-Policy', () => {
       await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
       expect(await page.getByTestId('backend-name').textContent()).toBe('wasm');
       await page.getByTestId('model-status').waitFor({ timeout: 180_000 });
-      expect(await page.getByTestId('memory-slots').textContent()).toBe('65,536');
+      expect(await page.getByTestId('memory-slots').textContent()).toBe(SHIPPED_MEMORY_SLOTS);
       expect(await violations()).toEqual([]);
       expect(reports).toEqual([]);
       expect(errors).toEqual([]);

@@ -10,8 +10,9 @@ import { randomInt, seededRandom } from '../seeded-random';
 import { buildRawPatch, resign, type RawPatch } from './patch-file-raw';
 
 const config = JSON.parse(readFileSync(new URL('../../public/model/config.json', import.meta.url), 'utf8'));
-const MODEL: PatchModel = { slots: 65_536, valueDim: 128, checkpointSha256: config.files.weights.sha256 };
+const MODEL: PatchModel = { slots: config.model.n_keys ** 2, valueDim: 128, checkpointSha256: config.files.weights.sha256 };
 const OTHER_SHA = 'f'.repeat(64);
+const SLOTS = MODEL.slots.toLocaleString('en-US');
 
 interface Case {
   readonly kind: string;
@@ -64,8 +65,8 @@ function cases(good: Uint8Array): Case[] {
   out.push({ kind: 'extra bytes', bytes: new Uint8Array([...good, 0]), message: /extra bytes at the end/ });
   out.push({ kind: 'bad checksum', bytes: buildRawPatch({ ...validParts(), checksum: new Uint8Array(32) }), message: /checksum does not match/ });
 
-  raw('other N', { n: 16_384 }, /memory of 16,384 slots x 128 values; this model has 65,536 x 128/);
-  raw('other Dv', { valueDim: 64, values: new Float32Array(0), slots: [] }, /memory of 65,536 slots x 64 values/);
+  raw('other N', { n: 16_384 }, new RegExp(`memory of 16,384 slots x 128 values; this model has ${SLOTS} x 128`));
+  raw('other Dv', { valueDim: 64, values: new Float32Array(0), slots: [] }, new RegExp(`memory of ${SLOTS} slots x 64 values`));
   raw('other checkpoint', { sha256: OTHER_SHA }, new RegExp(`made for another checkpoint \\(sha256 ffffffffffff\\.\\.\\., this page runs ${MODEL.checkpointSha256.slice(0, 12)}\\.\\.\\.\\)`));
   out.push({ kind: 'more rows than slots', bytes: buildRawPatch({ ...validParts(), n: 4, json: '{"facts":[]}', slots: [0, 1, 2, 3, 3], values: new Float32Array(5 * 128) }), model: { ...MODEL, slots: 4 }, message: /lists 5 rows, more than the model's 4 slots/ });
 
