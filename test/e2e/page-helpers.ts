@@ -1,5 +1,6 @@
 /** Steps the end-to-end tests share: wait for the engine, ask, count lit slots, read figures. */
 import type { Page } from 'playwright-core';
+import { MEMORY_SIDE } from './app-harness';
 
 /** The first evaluation point appears once the model is loaded, stored facts restored and measured. */
 export async function waitReady(page: Page, timeout = 170_000): Promise<void> {
@@ -26,19 +27,19 @@ export async function teachSentence(page: Page, sentence: string): Promise<void>
 
 /** Cells of the slot map painted in the "latest fact wrote this" colour (SLOT_MAP_COLORS.selected). */
 export async function writtenCells(page: Page): Promise<number> {
-  return page.getByTestId('slot-map').evaluate((canvas) => {
+  return page.getByTestId('slot-map').evaluate((canvas, side) => {
     const c = canvas as HTMLCanvasElement;
     const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const cell = c.width / 256;
+    const cell = c.width / side;
     let lit = 0;
-    for (let y = 0; y < 256; y++) {
-      for (let x = 0; x < 256; x++) {
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
         const at = (Math.floor((y + 0.5) * cell) * c.width + Math.floor((x + 0.5) * cell)) * 4;
         if (data[at] === 255 && data[at + 1] === 110 && data[at + 2] === 0) lit++;
       }
     }
     return lit;
-  });
+  }, MEMORY_SIDE);
 }
 
 export async function percent(page: Page, testId: string): Promise<number> {

@@ -4,7 +4,7 @@
  * "changed so far" overlay is a control of its own, outside the mode radios.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot } from './app-harness';
+import { MEMORY_SIDE, screenshot } from './app-harness';
 import { teachSentence, waitReady } from './page-helpers';
 import { newPage, startProductionApp, type ProductionApp } from './production-app';
 
@@ -31,19 +31,19 @@ describe('the slot map with a mouse', () => {
       const top = Number(await page.getByTestId('slot-panel').getAttribute('data-top-slot'));
       const map = page.getByTestId('slot-map');
       const box = (await map.boundingBox())!;
-      const cell = box.width / 256;
+      const cell = box.width / MEMORY_SIDE;
       // Hover the centre of the top written slot.
-      await map.hover({ position: { x: ((top % 256) + 0.5) * cell, y: (Math.floor(top / 256) + 0.5) * cell } });
+      await map.hover({ position: { x: ((top % MEMORY_SIDE) + 0.5) * cell, y: (Math.floor(top / MEMORY_SIDE) + 0.5) * cell } });
       const hover = page.getByTestId('slot-hover');
       await expect.poll(() => hover.getAttribute('data-slot')).toBe(String(top));
-      expect(await hover.textContent()).toMatch(new RegExp(`Slot ${top} \\(row ${Math.floor(top / 256)}, column ${top % 256}\\).*written by the latest fact \\(rank 1`));
+      expect(await hover.textContent()).toMatch(new RegExp(`Slot ${top} \\(row ${Math.floor(top / MEMORY_SIDE)}, column ${top % MEMORY_SIDE}\\).*written by the latest fact \\(rank 1`));
 
       // The zoom follows the pointer: its 32 x 32 window holds the hovered slot.
       const zoom = page.getByTestId('slot-zoom');
       const row0 = Number(await zoom.getAttribute('data-row'));
       const col0 = Number(await zoom.getAttribute('data-col'));
-      expect(Math.floor(top / 256) - row0).toBeGreaterThanOrEqual(0);
-      expect(Math.floor(top / 256) - row0).toBeLessThan(32);
+      expect(Math.floor(top / MEMORY_SIDE) - row0).toBeGreaterThanOrEqual(0);
+      expect(Math.floor(top / MEMORY_SIDE) - row0).toBeLessThan(32);
       expect((await zoom.boundingBox())!.width / 32).toBeGreaterThanOrEqual(7); // about 8 px a slot, not 2
 
       // Click a cell in the zoom (after the pointer left the map the zoom centres on the selection or top slot).
@@ -52,7 +52,7 @@ describe('the slot map with a mouse', () => {
       const zr = Number(await zoom.getAttribute('data-row'));
       const zc = Number(await zoom.getAttribute('data-col'));
       await zoom.click({ position: { x: (3 + 0.5) * (zb.width / 32), y: (5 + 0.5) * (zb.width / 32) } });
-      const chosen = (zr + 5) * 256 + zc + 3;
+      const chosen = (zr + 5) * MEMORY_SIDE + zc + 3;
       await page.getByTestId('slot-info').locator('h3').filter({ hasText: `Slot ${chosen} ` }).waitFor({ timeout: 60_000 });
       await screenshot(page, 'slot-map-zoom');
       expect(errors).toEqual([]);

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViteDevServer } from 'vite';
-import { ARTIFACTS_DIR, openApp, screenshot, startAppServer, type OpenedPage } from './app-harness';
+import { ARTIFACTS_DIR, MEMORY_SIDE, openApp, screenshot, startAppServer, type OpenedPage } from './app-harness';
 import { ask, percent, teachSentence, waitReady, writtenCells } from './page-helpers';
 
 let server: ViteDevServer;
@@ -82,7 +82,7 @@ describe('teaching, undo, reload, stream, race, export and import (wasm backend)
     const { page } = opened;
     const slot = Number(await page.getByTestId('slot-panel').getAttribute('data-top-slot'));
     const box = (await page.getByTestId('slot-map').boundingBox())!;
-    await page.mouse.click(box.x + ((slot % 256) + 0.5) * (box.width / 256), box.y + (Math.floor(slot / 256) + 0.5) * (box.height / 256));
+    await page.mouse.click(box.x + ((slot % MEMORY_SIDE) + 0.5) * (box.width / MEMORY_SIDE), box.y + (Math.floor(slot / MEMORY_SIDE) + 0.5) * (box.height / MEMORY_SIDE));
     await page.getByTestId('slot-facts').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('slot-info').locator('h3').textContent()).toContain(`Slot ${slot}`);
     expect(await page.getByTestId('slot-facts').textContent()).toContain('Veloria');
