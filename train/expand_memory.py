@@ -7,7 +7,7 @@ query then reads the same old rows as before through their copies (with top-k = 
 K / 4 old slots, so the output moves a little); a continued-pretraining phase (`pretrain.py --init-from` with
 `--n-keys` doubled) lets the copies drift apart and fills the room.
 
-  /usr/bin/python3 train/expand_memory.py --from public/model/engram.safetensors --out build/train/grown.safetensors
+  /usr/bin/python3 train/expand_memory.py --from public/model/engram.safetensors --out build/grow/grown.safetensors
 """
 from __future__ import annotations
 

