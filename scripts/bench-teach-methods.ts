@@ -20,7 +20,6 @@
  * reference path on WebGPU (`npm run bench`); this one compares the methods on the backend the app falls back to.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
 import type { PackFact } from '../src/facts/fact';
@@ -32,17 +31,16 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { EngramModel } from '../src/model/transformer';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    facts: { type: 'string', default: '4' },
-    methods: { type: 'string', default: 'sparse,full,lora' },
-    backend: { type: 'string', default: 'wasm' },
-    batch: { type: 'string', default: '8' },
-    steps: { type: 'string' },
-    model: { type: 'string', default: 'public/model' },
-    profile: { type: 'boolean', default: false },
-  },
+const args = parseScriptArgs(import.meta.url, {
+  facts: { type: 'string', default: '4' },
+  methods: { type: 'string', default: 'sparse,full,lora' },
+  backend: { type: 'string', default: 'wasm' },
+  batch: { type: 'string', default: '8' },
+  steps: { type: 'string' },
+  model: { type: 'string', default: 'public/model' },
+  profile: { type: 'boolean', default: false },
 });
 
 const timedFacts = Number(args.facts);

@@ -11,20 +11,17 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Fact } from '../src/facts/fact';
 import { RELATIONS, type Relation } from '../src/facts/relations';
 import { InventedNames } from './data/invented-names';
 import { createRng, pick, randomInt, shuffled } from './data/rng';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '1000' },
-    seed: { type: 'string', default: '1' },
-    counterfactual: { type: 'string', default: '0.15' },
-    out: { type: 'string' },
-  },
-  strict: true,
+const args = parseScriptArgs(import.meta.url, {
+  n: { type: 'string', default: '1000' },
+  seed: { type: 'string', default: '1' },
+  counterfactual: { type: 'string', default: '0.15' },
+  out: { type: 'string' },
 });
 
 const readJsonl = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Fact);

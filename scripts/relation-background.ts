@@ -7,7 +7,6 @@
  *   npm run relation-background [-- --model public/model --out public/data/relation-background.bin]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '../src/gpu/wasm-kernel-fixes';
@@ -19,15 +18,13 @@ import { directorySource } from '../src/model/checkpoint-node';
 import { nSlots } from '../src/model/config';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { EngramModel } from '../src/model/transformer';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'public/model' },
-    probe: { type: 'string', default: 'public/data/retention-probe.jsonl' },
-    out: { type: 'string', default: 'public/data/relation-background.bin' },
-    'per-relation': { type: 'string', default: '32' },
-  },
-  strict: true,
+const args = parseScriptArgs(import.meta.url, {
+  model: { type: 'string', default: 'public/model' },
+  probe: { type: 'string', default: 'public/data/retention-probe.jsonl' },
+  out: { type: 'string', default: 'public/data/relation-background.bin' },
+  'per-relation': { type: 'string', default: '32' },
 });
 
 const jsonl = (path: string) =>

@@ -8,7 +8,6 @@
  *     [--backend wasm|cpu]   (the last two: the experiment's teaching options of the same names)
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
 import type { Fact } from '../src/facts/fact';
@@ -23,14 +22,13 @@ import { buildTeachingBatch, DEFAULT_TEACHING, teachingTemplates } from '../src/
 import { createLearner } from '../src/learn/methods';
 import { shippedBackground } from '../src/learn/background-node';
 import { scoreFacts } from '../src/eval/fact-recall';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    fact: { type: 'string', multiple: true },
-    'check-rows': { type: 'string', default: '0' },
-    statements: { type: 'string' },
-    backend: { type: 'string', default: 'wasm' },
-  },
+const args = parseScriptArgs(import.meta.url, {
+  fact: { type: 'string', multiple: true },
+  'check-rows': { type: 'string', default: '0' },
+  statements: { type: 'string' },
+  backend: { type: 'string', default: 'wasm' },
 });
 
 function fail(message: string): never {

@@ -17,7 +17,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { PACK_NAMES } from '../src/facts/fact';
 import type { TestHookCounters } from '../src/app/use-engine';
@@ -25,18 +24,17 @@ import { CHROMIUM_ARGS, CHROMIUM_ARGS_NO_WEBGPU, CHROMIUM_PATH } from '../test/c
 import { takeLongTasks, waitReady, watchPage } from '../test/e2e/page-helpers';
 import { slope } from './least-squares';
 import { buildProduction, servePreview } from './production-build';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '1000' },
-    every: { type: 'string', default: '100' },
-    backend: { type: 'string', default: 'wasm' },
-    probe: { type: 'string', default: '96' },
-    t: { type: 'string' },
-    lr: { type: 'string' },
-    steps: { type: 'string' },
-    screenshot: { type: 'string' },
-  },
+const args = parseScriptArgs(import.meta.url, {
+  n: { type: 'string', default: '1000' },
+  every: { type: 'string', default: '100' },
+  backend: { type: 'string', default: 'wasm' },
+  probe: { type: 'string', default: '96' },
+  t: { type: 'string' },
+  lr: { type: 'string' },
+  steps: { type: 'string' },
+  screenshot: { type: 'string' },
 });
 
 const MiB = 2 ** 20;

@@ -8,7 +8,6 @@
  * t, lr and steps default to the `sparse` method's defaults (src/learn/methods.ts).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
 import { PACK_NAMES, type PackFact } from '../src/facts/fact';
@@ -25,17 +24,16 @@ import { parseRetentionProbe, probeSubset, relativeDrop } from '../src/eval/rete
 import { seededShuffle } from './experiment-facts';
 import { slope } from './least-squares';
 import { shippedBackground } from '../src/learn/background-node';
+import { parseScriptArgs } from './script-args';
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '1000' },
-    every: { type: 'string', default: '100' },
-    backend: { type: 'string', default: 'wasm' },
-    probe: { type: 'string', default: '240' },
-    t: { type: 'string' },
-    lr: { type: 'string' },
-    steps: { type: 'string' },
-  },
+const args = parseScriptArgs(import.meta.url, {
+  n: { type: 'string', default: '1000' },
+  every: { type: 'string', default: '100' },
+  backend: { type: 'string', default: 'wasm' },
+  probe: { type: 'string', default: '240' },
+  t: { type: 'string' },
+  lr: { type: 'string' },
+  steps: { type: 'string' },
 });
 
 async function main() {
