@@ -16,6 +16,8 @@ export interface MethodSettings {
   answerProb?: number;
   /** Sparse methods: ranking penalty for rows earlier facts wrote (0 = none). */
   writtenPenalty?: number;
+  /** Sparse methods: a row's step scaled by c / (c + facts that wrote it) (0 = off). */
+  writtenDamping?: number;
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
   /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */

@@ -61,6 +61,12 @@ export interface SparseSettings {
    */
   readonly writtenPenalty?: number;
   /**
+   * c > 0: a row's step is scaled by c / (c + the earlier facts that wrote it), so rows that many facts have
+   * written (those every fact of a kind reads) move less and less, and a new fact leans on its own rows.
+   * 0 (default) steps every chosen row at lr, as the paper does.
+   */
+  readonly writtenDamping?: number;
+  /**
    * Weight of the per-relation background (relation-background.ts): a slot's score is multiplied by its
    * relation idf (normalised to [0, 1]) to this power, so rows every known fact of the relation reads are left
    * alone. 0 (default) ranks as the paper does; needs the background's byRelation.
@@ -109,6 +115,8 @@ export class SparseMemoryLearner implements Learner {
   private streamBatches = 0;
   /** 1 + writtenPenalty x (facts that wrote the row), the ranking's divisor (only kept when writtenPenalty > 0). */
   private readonly writtenDivisor: Float32Array | null;
+  /** writtenDamping > 0: how many facts have written each row (counted when a fact's steps end). */
+  private readonly factsWrote: Uint16Array | null;
   /** relationWeight > 0: the ranking's divisor per relation (relationDivisor), made on first use. */
   private readonly relationDivisors = new Map<string, Float32Array | null>();
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
@@ -124,7 +132,7 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -136,6 +144,8 @@ export class SparseMemoryLearner implements Learner {
     }
     this.streamDf = s.background === 'stream' ? new Uint32Array(nSlots(model.cfg)) : null;
     this.writtenDivisor = s.writtenPenalty > 0 ? new Float32Array(nSlots(model.cfg)).fill(1) : null;
+    if (!(s.writtenDamping >= 0) || !Number.isFinite(s.writtenDamping)) throw new RangeError(`writtenDamping must be 0 or a positive number, got ${s.writtenDamping}`);
+    this.factsWrote = s.writtenDamping > 0 ? new Uint16Array(nSlots(model.cfg)) : null;
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
     if (s.ranking !== 'all') parts.push(`t=${s.t}`);
     parts.push(`lr=${s.lr}`);
@@ -145,6 +155,7 @@ export class SparseMemoryLearner implements Learner {
     const until = untilAnsweredLabel(s);
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
+    if (s.writtenDamping > 0) parts.push(`written-damping=${s.writtenDamping}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
     if (s.countOn !== 'tokens' && s.countOn !== undefined) parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
@@ -197,6 +208,7 @@ export class SparseMemoryLearner implements Learner {
     }
     const undo = snapshotOf(before, Dv);
     if (this.writtenDivisor) for (const slot of undo.slots) this.writtenDivisor[slot] += this.settings.writtenPenalty;
+    if (this.factsWrote) for (const slot of undo.slots) this.factsWrote[slot] = Math.min(0xffff, this.factsWrote[slot] + 1);
     const current = await this.readRows(undo.slots);
     const norms = new Float32Array(last!.slots.length);
     const index = new Map<number, number>();
@@ -299,7 +311,7 @@ export class SparseMemoryLearner implements Learner {
     slots.forEach((s, u) => {
       if (!before.has(s)) before.set(s, old.slice(u * Dv, (u + 1) * Dv));
     });
-    const next = this.settings.optimizer === 'adamw' ? this.adamw(slots, old, g) : sgd(old, g, this.settings.lr);
+    const next = this.settings.optimizer === 'adamw' ? this.adamw(slots, old, g) : sgd(old, this.damped(slots, g), this.settings.lr);
     for (let i = 0; i < next.length; i++) {
       if (!Number.isFinite(next[i])) throw new NonFiniteStepError('a non-finite update');
     }
@@ -366,10 +378,16 @@ export class SparseMemoryLearner implements Learner {
       } else {
         // What the shader computes (f32 product, then f32 difference), checked before anything is written.
         const lr = Math.fround(this.settings.lr);
+        const scaled = this.damped(slots, g);
         for (let i = 0; i < g.length; i++) {
-          if (!Number.isFinite(Math.fround(old[i] - Math.fround(lr * g[i])))) throw new NonFiniteStepError('a non-finite update');
+          if (!Number.isFinite(Math.fround(old[i] - Math.fround(lr * scaled[i])))) throw new NonFiniteStepError('a non-finite update');
         }
-        kernels.sparseUpdate(table, slots, rowGrads, this.settings.lr);
+        if (scaled === g) kernels.sparseUpdate(table, slots, rowGrads, this.settings.lr);
+        else {
+          const dampedGrads = tf.tensor2d(scaled, [slots.length, Dv]);
+          held.push(dampedGrads);
+          kernels.sparseUpdate(table, slots, dampedGrads, this.settings.lr);
+        }
       }
       await kernels.checkErrors(); // the write itself
       return { loss, slots, scores, reads, readSlots: reads.slots };
@@ -414,6 +432,20 @@ export class SparseMemoryLearner implements Learner {
     if (!this.writtenDivisor) return divisor;
     const written = this.writtenDivisor;
     return divisor.map((d, i) => d * written[i]);
+  }
+
+  /** The row gradients scaled by writtenDamping's c / (c + facts that wrote the row); `g` itself when off. */
+  private damped(slots: Int32Array, g: Float32Array): Float32Array {
+    const wrote = this.factsWrote;
+    if (!wrote) return g;
+    const c = this.settings.writtenDamping;
+    const Dv = this.model.cfg.valueDim;
+    const out = new Float32Array(g.length);
+    slots.forEach((slot, u) => {
+      const scale = c / (c + wrote[slot]);
+      for (let d = 0; d < Dv; d++) out[u * Dv + d] = g[u * Dv + d] * scale;
+    });
+    return out;
   }
 
   /** The kernels, if they run on the active backend (after a device loss tfjs may have moved to wasm). */

@@ -9,6 +9,7 @@ import { loadTokenizer, type EngramTokenizer } from '../../src/model/tokenizer';
 import { scoreAnswers } from '../../src/model/answers';
 import { buildTeachingBatch, evalProbes } from '../../src/learn/teaching-batch';
 import { createLearner, type MethodId } from '../../src/learn/methods';
+import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import type { Fact } from '../../src/facts/fact';
 import { backgroundOf } from '../../src/learn/tfidf';
 
@@ -48,4 +49,53 @@ describe.each(['sparse-tf', 'sparse-all', 'sparse-stream', 'sparse-adamw'] as Me
       model.dispose();
     }
   }, 60_000);
+});
+
+describe('writtenDamping', () => {
+  it('scales a row\'s step by c / (c + facts that wrote it): half for rows one earlier fact wrote at c 1, whole for fresh rows', async () => {
+    const batch = buildTeachingBatch(fact, tok, { context: ckpt.config.context, paraphrases: 8 });
+    const invented = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Fact);
+    const other = invented.find((f) => f.relation === 'continent')!; // another country's fact: some rows shared, some not
+    const otherBatch = buildTeachingBatch(other, tok, { context: ckpt.config.context, paraphrases: 8 });
+    const background = backgroundOf(ckpt);
+    // Two learners, one damped: the first fact's step is the same for both (no row has been written yet); the
+    // second fact then computes the same gradient and chooses the same rows for both, and only the step differs.
+    const deltas: Float32Array[] = [];
+    let firstWritten: Int32Array | undefined;
+    let secondSlots: Int32Array | undefined;
+    for (const writtenDamping of [0, 1]) {
+      const model = EngramModel.fromCheckpoint(ckpt);
+      try {
+        const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping });
+        const first = await learner.teach(batch);
+        firstWritten = first.undo.slots;
+        const before = Float32Array.from(await model.values!.data());
+        const second = await learner.teach(otherBatch);
+        secondSlots = second.slots!;
+        const after = (await model.values!.data()) as Float32Array;
+        deltas.push(after.map((v, i) => v - before[i]));
+      } finally {
+        model.dispose();
+      }
+    }
+    const [plain, damped] = deltas;
+    const Dv = ckpt.config.valueDim;
+    const written = new Set(firstWritten);
+    let again = 0;
+    let fresh = 0;
+    for (const slot of secondSlots!) {
+      const ratio = written.has(slot) ? 0.5 : 1;
+      written.has(slot) ? again++ : fresh++;
+      for (let d = 0; d < Dv; d++) expect(damped[slot * Dv + d]).toBeCloseTo(plain[slot * Dv + d] * ratio, 4);
+    }
+    expect(again).toBeGreaterThan(10);
+    expect(fresh).toBeGreaterThan(10);
+    console.log(`second step: ${again} rows written before (half step), ${fresh} fresh (whole step)`);
+    const model = EngramModel.fromCheckpoint(ckpt);
+    try {
+      expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: -1 })).toThrow(/writtenDamping/);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 });
