@@ -144,8 +144,10 @@ export class SparseMemoryLearner implements Learner {
     }
     this.streamDf = s.background === 'stream' ? new Uint32Array(nSlots(model.cfg)) : null;
     this.writtenDivisor = s.writtenPenalty > 0 ? new Float32Array(nSlots(model.cfg)).fill(1) : null;
-    if (!(s.writtenDamping >= 0) || !Number.isFinite(s.writtenDamping)) throw new RangeError(`writtenDamping must be 0 or a positive number, got ${s.writtenDamping}`);
-    this.factsWrote = s.writtenDamping > 0 ? new Uint16Array(nSlots(model.cfg)) : null;
+    // A setting passed as undefined (the registry passes every key) means off, like an absent one.
+    const damping = s.writtenDamping ?? 0;
+    if (!(damping >= 0) || !Number.isFinite(damping)) throw new RangeError(`writtenDamping must be 0 or a positive number, got ${damping}`);
+    this.factsWrote = damping > 0 ? new Uint16Array(nSlots(model.cfg)) : null;
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
     if (s.ranking !== 'all') parts.push(`t=${s.t}`);
     parts.push(`lr=${s.lr}`);

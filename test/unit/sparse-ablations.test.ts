@@ -12,6 +12,7 @@ import { createLearner, type MethodId } from '../../src/learn/methods';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import type { Fact } from '../../src/facts/fact';
 import { backgroundOf } from '../../src/learn/tfidf';
+import { shippedBackground } from '../../src/learn/background-node';
 
 let ckpt: Checkpoint;
 let tok: EngramTokenizer;
@@ -94,6 +95,9 @@ describe('writtenDamping', () => {
     const model = EngramModel.fromCheckpoint(ckpt);
     try {
       expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: -1 })).toThrow(/writtenDamping/);
+      // Off unless set: the registry passes every key, so an undefined one must mean off, not a bad value.
+      expect(new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: undefined }).label).not.toContain('damping');
+      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).not.toContain('damping');
     } finally {
       model.dispose();
     }
