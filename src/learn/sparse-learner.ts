@@ -63,7 +63,9 @@ export interface SparseSettings {
   /**
    * c > 0: a row's step is scaled by c / (c + the earlier facts that wrote it), so rows that many facts have
    * written (those every fact of a kind reads) move less and less, and a new fact leans on its own rows.
-   * 0 (default) steps every chosen row at lr, as the paper does.
+   * 0 (default) steps every chosen row at lr, as the paper does. An ablation for `npm run experiment` (README,
+   * "Bounding how far shared rows move"): the counts live in the learner, so restore() and a page reload do not
+   * rewind them.
    */
   readonly writtenDamping?: number;
   /**
