@@ -18,6 +18,8 @@ export interface MethodSettings {
   writtenPenalty?: number;
   /** Sparse methods: a row's step scaled by c / (c + facts that wrote it) (0 = off). */
   writtenDamping?: number;
+  /** Sparse methods, with writtenDamping: how much an earlier fact about the same subject counts as a writer (0-1). */
+  subjectWriterWeight?: number;
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
   /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */

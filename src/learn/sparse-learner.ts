@@ -63,11 +63,17 @@ export interface SparseSettings {
   /**
    * c > 0: a row's step is scaled by c / (c + the earlier facts that wrote it), so rows that many facts have
    * written (those every fact of a kind reads) move less and less, and a new fact leans on its own rows.
-   * 0 (default) steps every chosen row at lr, as the paper does. An ablation for `npm run experiment` (README,
-   * "Bounding how far shared rows move"): the counts live in the learner, so restore() and a page reload do not
-   * rewind them.
+   * 0 (default) steps every chosen row at lr, as the paper does (README, "Bounding how far shared rows move").
+   * The learner counts the facts it teaches; the app sets the counts from its taught list before each step
+   * (countWritten), so a reload, an undo, an import or a rebuilt learner teach the next fact the same way.
    */
   readonly writtenDamping?: number;
+  /**
+   * With writtenDamping: how much an earlier fact about the same subject counts among a row's writers (1, default:
+   * as any fact; 0: not at all, so the rows a subject's earlier facts wrote, which its rehearsal must move, are not
+   * damped for its next fact).
+   */
+  readonly subjectWriterWeight?: number;
   /**
    * Weight of the per-relation background (relation-background.ts): a slot's score is multiplied by its
    * relation idf (normalised to [0, 1]) to this power, so rows every known fact of the relation reads are left
@@ -119,6 +125,10 @@ export class SparseMemoryLearner implements Learner {
   private readonly writtenDivisor: Float32Array | null;
   /** writtenDamping > 0: how many facts have written each row (counted when a fact's steps end). */
   private readonly factsWrote: Uint16Array | null;
+  /** writtenDamping > 0: the rows each earlier fact wrote, by subject (for subjectWriterWeight). */
+  private readonly subjectWrote = new Map<string, Int32Array[]>();
+  /** During a fact's steps: how many earlier facts about its subject wrote each row (subjectWriterWeight < 1). */
+  private ownSubjectWrote: Map<number, number> | null = null;
   /** relationWeight > 0: the ranking's divisor per relation (relationDivisor), made on first use. */
   private readonly relationDivisors = new Map<string, Float32Array | null>();
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
@@ -134,7 +144,7 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, subjectWriterWeight: 1, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -150,6 +160,8 @@ export class SparseMemoryLearner implements Learner {
     const damping = s.writtenDamping ?? 0;
     if (!(damping >= 0) || !Number.isFinite(damping)) throw new RangeError(`writtenDamping must be 0 or a positive number, got ${damping}`);
     this.factsWrote = damping > 0 ? new Uint16Array(nSlots(model.cfg)) : null;
+    const subjectWeight = s.subjectWriterWeight ?? 1;
+    if (!(subjectWeight >= 0 && subjectWeight <= 1)) throw new RangeError(`subjectWriterWeight must be between 0 and 1, got ${subjectWeight}`);
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
     if (s.ranking !== 'all') parts.push(`t=${s.t}`);
     parts.push(`lr=${s.lr}`);
@@ -160,10 +172,30 @@ export class SparseMemoryLearner implements Learner {
     if (until) parts.push(until);
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     if (s.writtenDamping > 0) parts.push(`written-damping=${s.writtenDamping}`);
+    if (s.writtenDamping > 0 && (s.subjectWriterWeight ?? 1) !== 1) parts.push(`subject-writers=${s.subjectWriterWeight}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
     if (s.countOn !== 'tokens' && s.countOn !== undefined) parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
+  }
+
+  /**
+   * writtenDamping: the counts of facts that wrote each row, set anew from the rows each earlier fact wrote (one
+   * list of slots per fact, as its undo or `after` snapshot keeps them). A no-op when damping is off.
+   */
+  countWritten(written: Iterable<{ readonly subject: string; readonly slots: Int32Array }>): void {
+    if (!this.factsWrote) return;
+    this.factsWrote.fill(0);
+    this.subjectWrote.clear();
+    for (const { subject, slots } of written) this.noteWritten(subject, slots);
+  }
+
+  private noteWritten(subject: string, slots: Int32Array): void {
+    const wrote = this.factsWrote!;
+    for (let i = 0; i < slots.length; i++) wrote[slots[i]] = Math.min(0xffff, wrote[slots[i]] + 1);
+    const lists = this.subjectWrote.get(subject);
+    if (lists) lists.push(slots);
+    else this.subjectWrote.set(subject, [slots]);
   }
 
   /** Whether the next step runs on the WGSL kernels (known once the first teach() has resolved them). */
@@ -186,6 +218,11 @@ export class SparseMemoryLearner implements Learner {
     }
     // Counted once per relation, before anything is written (reads do not depend on the values).
     if (this.settings.relationWeight > 0) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
+    this.ownSubjectWrote = null;
+    if (this.factsWrote && this.settings.subjectWriterWeight < 1) {
+      this.ownSubjectWrote = new Map();
+      for (const slots of this.subjectWrote.get(batch.fact.subject) ?? []) for (const slot of slots) this.ownSubjectWrote.set(slot, (this.ownSubjectWrote.get(slot) ?? 0) + 1);
+    }
     try {
       for (let step = 0; step < this.settings.maxSteps; step++) {
         const kernels = this.liveKernels();
@@ -212,7 +249,7 @@ export class SparseMemoryLearner implements Learner {
     }
     const undo = snapshotOf(before, Dv);
     if (this.writtenDivisor) for (const slot of undo.slots) this.writtenDivisor[slot] += this.settings.writtenPenalty;
-    if (this.factsWrote) for (const slot of undo.slots) this.factsWrote[slot] = Math.min(0xffff, this.factsWrote[slot] + 1);
+    if (this.factsWrote) this.noteWritten(batch.fact.subject, undo.slots);
     const current = await this.readRows(undo.slots);
     const norms = new Float32Array(last!.slots.length);
     const index = new Map<number, number>();
@@ -443,10 +480,13 @@ export class SparseMemoryLearner implements Learner {
     const wrote = this.factsWrote;
     if (!wrote) return g;
     const c = this.settings.writtenDamping;
+    const own = this.ownSubjectWrote;
+    const spared = 1 - this.settings.subjectWriterWeight;
     const Dv = this.model.cfg.valueDim;
     const out = new Float32Array(g.length);
     slots.forEach((slot, u) => {
-      const scale = c / (c + wrote[slot]);
+      const writers = own ? wrote[slot] - spared * (own.get(slot) ?? 0) : wrote[slot];
+      const scale = c / (c + writers);
       for (let d = 0; d < Dv; d++) out[u * Dv + d] = g[u * Dv + d] * scale;
     });
     return out;

@@ -81,9 +81,11 @@ export class MainModel {
 
   /**
    * One learning step of `fact` on the model, recorded as the taught-facts log keeps it; `earlier`: the earlier
-   * taught facts its batch teaches again (TaughtFacts.earlierFor).
+   * taught facts its batch teaches again (TaughtFacts.earlierFor); `written`: the rows each earlier taught fact
+   * wrote (TaughtFacts.writtenBefore), from which the learner counts how often a row was written before.
    */
-  step(fact: Fact, earlier: EarlierFacts): Promise<LearningStep> {
+  step(fact: Fact, earlier: EarlierFacts, written: readonly { subject: string; slots: Int32Array }[]): Promise<LearningStep> {
+    this.learner.countWritten(written);
     return teachStep(this.learner, this.model, this.tokenizer, fact, this.settingsNow.paraphrases, earlier);
   }
 

@@ -79,6 +79,15 @@ export class TaughtFacts {
     );
   }
 
+  /**
+   * The rows each taught fact before `before` (all of them if absent) wrote, one list per fact: what the learner's
+   * written-row counts are made of (SparseMemoryLearner.countWritten).
+   */
+  writtenBefore(before?: TaughtFact): { subject: string; slots: Int32Array }[] {
+    const end = before ? this.list.indexOf(before) : this.list.length;
+    return this.list.slice(0, end < 0 ? this.list.length : end).map((entry) => ({ subject: entry.fact.subject, slots: entry.after.slots }));
+  }
+
   /** The taught fact with the same subject, relation and object, if any. */
   findSame(fact: Fact): TaughtFact | undefined {
     return this.list.find((e) => e.fact.subject === fact.subject && e.fact.relation === fact.relation && e.fact.object === fact.object);

@@ -36,7 +36,7 @@ export async function teachFact(parts: EngineParts, fact: Fact, origin: TaughtFa
   }
   try {
     await saver.begin(fact, origin);
-    const outcome = await main.step(fact, taught.earlierFor(fact));
+    const outcome = await main.step(fact, taught.earlierFor(fact), taught.writtenBefore());
     const entry = taught.add({ fact, origin, after: outcome.after, step: outcome.step });
     post({ type: 'taught', fact: taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: await backendMemory(main.model) });
     postFacts(parts);
@@ -75,7 +75,7 @@ export async function teachAgain(parts: EngineParts, items: readonly FactToTeach
         entry = taught.add({ fact: item.fact, origin: 'import', after: item.after, step: item.step });
       } else {
         await saver.begin(item.fact, item.origin);
-        const outcome = await main.step(item.fact, taught.earlierFor(item.fact));
+        const outcome = await main.step(item.fact, taught.earlierFor(item.fact), taught.writtenBefore());
         entry = taught.add({ fact: item.fact, origin: item.origin, after: outcome.after, step: outcome.step });
         post({ type: 'taught', fact: taught.summary(entry), step: outcome.step, slots: { factId: entry.id, ...outcome.slots }, memory: await backendMemory(main.model) });
       }

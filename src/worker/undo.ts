@@ -20,7 +20,7 @@ export async function undoFact(parts: EngineParts, factId: number): Promise<void
       writeRows(main.model, entry.after.slots, entry.after.rows);
       return { after: entry.after, step: entry.step };
     }
-    const { after, step } = await main.step(entry.fact, taught.earlierFor(entry.fact, entry));
+    const { after, step } = await main.step(entry.fact, taught.earlierFor(entry.fact, entry), taught.writtenBefore(entry));
     return { after, step };
   };
   let replayed: TaughtFact[];

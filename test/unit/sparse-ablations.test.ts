@@ -103,3 +103,56 @@ describe('writtenDamping', () => {
     }
   }, 120_000);
 });
+
+describe('subjectWriterWeight', () => {
+  it('at 0 a fact about the same subject moves the rows its earlier fact wrote by the whole step, another subject\'s by the damped one', async () => {
+    const invented = readFileSync('public/data/packs/invented.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Fact);
+    const sameSubject = invented.find((f) => f.subject === fact.subject && f.relation !== fact.relation)!;
+    const otherSubject = invented.find((f) => f.subject !== fact.subject && f.relation === 'continent')!;
+    const background = backgroundOf(ckpt);
+    const batchOf = (f: Fact) => buildTeachingBatch(f, tok, { context: ckpt.config.context, paraphrases: 8 });
+    /** The table's change by the second fact, after `fact`, with these damping settings. */
+    const secondDelta = async (second: Fact, settings: { writtenDamping: number; subjectWriterWeight?: number }) => {
+      const model = EngramModel.fromCheckpoint(ckpt);
+      try {
+        const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10, ...settings });
+        const first = await learner.teach(batchOf(fact));
+        const before = Float32Array.from(await model.values!.data());
+        const report = await learner.teach(batchOf(second));
+        const after = (await model.values!.data()) as Float32Array;
+        return { delta: after.map((v, i) => v - before[i]), firstRows: new Set(first.undo.slots), secondRows: report.slots! };
+      } finally {
+        model.dispose();
+      }
+    };
+    const Dv = ckpt.config.valueDim;
+    /** Mean ratio of the second step on the rows the first fact wrote, `of` against `to`. */
+    const ratioOnWritten = (of: Awaited<ReturnType<typeof secondDelta>>, to: Awaited<ReturnType<typeof secondDelta>>) => {
+      const ratios: number[] = [];
+      for (const slot of of.secondRows) {
+        if (!of.firstRows.has(slot)) continue;
+        for (let d = 0; d < Dv; d++) {
+          const ref = to.delta[slot * Dv + d];
+          if (Math.abs(ref) > 1e-4) ratios.push(of.delta[slot * Dv + d] / ref);
+        }
+      }
+      expect(ratios.length).toBeGreaterThan(100);
+      return ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    };
+    const plainSame = await secondDelta(sameSubject, { writtenDamping: 0 });
+    const sparedSame = await secondDelta(sameSubject, { writtenDamping: 1, subjectWriterWeight: 0 });
+    const dampedSame = await secondDelta(sameSubject, { writtenDamping: 1 });
+    expect(ratioOnWritten(sparedSame, plainSame)).toBeCloseTo(1, 3);
+    expect(ratioOnWritten(dampedSame, plainSame)).toBeCloseTo(0.5, 3);
+    const plainOther = await secondDelta(otherSubject, { writtenDamping: 0 });
+    const sparedOther = await secondDelta(otherSubject, { writtenDamping: 1, subjectWriterWeight: 0 });
+    expect(ratioOnWritten(sparedOther, plainOther)).toBeCloseTo(0.5, 3);
+    const model = EngramModel.fromCheckpoint(ckpt);
+    try {
+      expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: 1, subjectWriterWeight: 2 })).toThrow(/subjectWriterWeight/);
+      expect(new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: 1, subjectWriterWeight: 0 }).label).toContain('subject-writers=0');
+    } finally {
+      model.dispose();
+    }
+  }, 180_000);
+});

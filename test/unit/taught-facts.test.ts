@@ -40,15 +40,22 @@ beforeAll(async () => {
 
 afterAll(() => models.forEach((m) => m.dispose()));
 
-function fresh(reviewCount = 0) {
+function fresh(reviewCount = 0, writtenDamping = 0) {
   const model = EngramModel.fromCheckpoint(ckpt);
   models.push(model);
-  const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 10 });
+  const newLearner = () => new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 10, writtenDamping });
+  let learner = newLearner();
   const taught = new TaughtFacts(reviewCount);
-  // As the worker does: each step rehearses the facts about the same subject listed before it.
-  const step = (fact: Fact, before?: TaughtFact) => teachStep(learner, model, tok, fact, 8, taught.earlierFor(fact, before));
+  // As the worker does (MainModel.step): each step rehearses the facts about the same subject listed before it,
+  // and the learner's written-row counts are set from the facts listed before it.
+  const step = (fact: Fact, before?: TaughtFact, recount = true) => {
+    if (recount) learner.countWritten(taught.writtenBefore(before));
+    return teachStep(learner, model, tok, fact, 8, taught.earlierFor(fact, before));
+  };
   const teach = async (fact: Fact) => taught.add({ fact, origin: 'typed', ...(await step(fact)) });
-  return { model, taught, step, teach };
+  /** A new learner on the same table, as after a page reload or a lost device. */
+  const reload = () => void (learner = newLearner());
+  return { model, taught, step, teach, reload };
 }
 
 async function valuesOf(model: EngramModel): Promise<Float32Array> {
@@ -117,4 +124,50 @@ describe('taught facts: exact undo of any taught fact', () => {
     for (const fact of [others[0], ...others.slice(2)]) await b.teach(fact);
     expect(differingFloats(await valuesOf(a.model), await valuesOf(b.model))).toBe(0);
   }, 180_000);
+});
+
+describe('taught facts: written-row counts follow the list', () => {
+  const baseOf = (base: Float32Array, Dv: number) => async (slots: Int32Array) => {
+    const rows = new Float32Array(slots.length * Dv);
+    slots.forEach((slot, u) => rows.set(base.subarray(slot * Dv, (slot + 1) * Dv), u * Dv));
+    return rows;
+  };
+
+  it('with writtenDamping, an undo and a reload teach the next fact exactly as if the list had always been so', async () => {
+    const [first, second, third] = facts;
+    // Undo the middle fact: the third is taught again with counts of the first fact's rows only.
+    const a = fresh(0, 1);
+    const base = await valuesOf(a.model);
+    const Dv = a.model.cfg.valueDim;
+    await a.teach(first);
+    const e2 = await a.teach(second);
+    await a.teach(third);
+    await a.taught.undo(a.model, e2.id, (entry) => a.step(entry.fact, entry), baseOf(base, Dv));
+    const b = fresh(0, 1);
+    await b.teach(first);
+    await b.teach(third);
+    expect(differingFloats(await valuesOf(a.model), await valuesOf(b.model))).toBe(0);
+
+    // The same undo with the counts left as the learner kept them (the second fact's rows still counted) differs:
+    // the counts are what the check above is about.
+    const stale = fresh(0, 1);
+    await stale.teach(first);
+    const s2 = await stale.teach(second);
+    await stale.teach(third);
+    await stale.taught.undo(stale.model, s2.id, (entry) => stale.step(entry.fact, entry, false), baseOf(base, Dv));
+    expect(differingFloats(await valuesOf(stale.model), await valuesOf(b.model))).toBeGreaterThan(0);
+
+    // A reload: a new learner on the taught table counts from the list and teaches the third fact as the old one.
+    const c = fresh(0, 1);
+    const d = fresh(0, 1);
+    for (const x of [c, d]) {
+      await x.teach(first);
+      await x.teach(second);
+    }
+    d.reload();
+    await c.teach(third);
+    await d.teach(third);
+    expect(differingFloats(await valuesOf(c.model), await valuesOf(d.model))).toBe(0);
+    expect(c.taught.writtenBefore().map((w) => [w.subject, w.slots.length])).toEqual(c.taught.entries.map((e) => [e.fact.subject, e.after.slots.length]));
+  }, 300_000);
 });

@@ -98,9 +98,9 @@ describe('undo is all or nothing', () => {
     // Undo the first fact: the second is taught again (its rows and the table change), then the third's step fails.
     const step = a.main.step.bind(a.main);
     let calls = 0;
-    a.main.step = async (fact: Fact, earlier: EarlierFacts) => {
+    a.main.step = async (fact: Fact, earlier: EarlierFacts, written: readonly { subject: string; slots: Int32Array }[]) => {
       if (++calls === 2) throw new Error('injected failure');
-      return step(fact, earlier);
+      return step(fact, earlier, written);
     };
     await undoFact(a.parts, a.taught.entries[0].id);
     expect(calls).toBe(2);
