@@ -13,14 +13,14 @@
  *               dL/dy tap with sparseRowGradient (src/model/memory-layer.ts) and host SGD + writeRows
  *               (tensorScatterUpdate, one copy of the table).
  * Lookup and read are one tf-op implementation (productKeyLookup, valueReadTf), timed once and shown in both
- * tf columns. By default at the shipped N = 65,536 only (a few minutes on SwiftShader); --full sweeps N in
+ * tf columns. By default at the shipped N (n_keys^2 in public/model/config.json, 262,144) only; --full sweeps N in
  * {16k, 65k, 262k, 1M}. --teach (part of --full) adds whole teach() calls on the shipped model: the sparse
  * learner on the kernels against the same learner on its tf-op path, F facts each after a warm-up fact
  * (minutes on SwiftShader: the rest of the model dominates there). Prints medians and ratios and names the
  * adapter; on a CPU emulator (SwiftShader, lavapipe) only the ratios and the scaling with N mean anything
  * (docs/testing-webgpu.md, pitfall 5). Every timing waits until the GPU queue is idle. */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs'; // core only; the webgpu backend is imported once navigator.gpu exists
 import type { EngramModel } from '../src/model/transformer';
 
@@ -46,6 +46,12 @@ interface Options {
   reps: number;
   tokens: number;
   dv: number;
+}
+
+/** The shipped memory's N (n_keys squared), from the model's own config. */
+function shippedSlots(): number {
+  const config = JSON.parse(readFileSync('public/model/config.json', 'utf8')) as { model: { n_keys: number } };
+  return config.model.n_keys ** 2;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
   const backend = kernels.backend;
 
   const H = 4, K = 32, DK = 128, DV = options.dv, T = options.tokens, TOP_T = 500, LR = 2, BACKGROUND = 1000;
-  const sizes = options.full ? [16_384, 65_536, 262_144, 1_048_576] : [65_536];
+  const sizes = options.full ? [16_384, 65_536, 262_144, 1_048_576] : [shippedSlots()];
   const adapter = `${info.adapter.name} (${info.adapter.description || info.adapter.device || 'no description'}), Node + Dawn (webgpu npm), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
   console.log(`adapter: ${adapter}`);
   console.log(`shapes: ${T} tokens (one fact: 16 sequences x 32), H=${H}, K=${K}, Dk=${DK} (${DK / 2} per half), Dv=${DV}, top-t=${TOP_T}; medians of up to ${options.reps} runs (fewer once an op has taken 5 s)`);

@@ -1,7 +1,7 @@
 /**
  * All N memory slots as the sqrt(N) x sqrt(N) product-key grid on one <canvas>: what the latest fact read, its
  * TF-IDF scores, the top-t rows it wrote and by how much, and every slot changed so far. One canvas and one
- * ImageData, never a DOM node per slot (65,536 of them would take seconds to lay out).
+ * ImageData, never a DOM node per slot (262,144 of them on the shipped model would take seconds to lay out).
  *
  * The pixels come from slot-map-image.ts (one per slot, tested in Node). They are scaled onto a backing store
  * of whole device pixels with smoothing off, so cells stay crisp at any devicePixelRatio; the selected slot's

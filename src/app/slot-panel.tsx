@@ -8,7 +8,7 @@ import { SlotMap } from './slot-map';
 
 type SlotPanelProps = Pick<EngineState, 'lastStep' | 'changedSlots' | 'slotInfo'> & { memorySlots?: number; onSelectSlot(slot: number): void };
 
-/** Memoised on its own data so the 65,536-cell map is recomputed only when a step or the selection changes. */
+/** Memoised on its own data so the map (262,144 cells on the shipped model) is recomputed only when a step or the selection changes. */
 export const SlotPanel = memo(function SlotPanel({ lastStep, changedSlots, slotInfo, memorySlots, onSelectSlot }: SlotPanelProps) {
   const side = memorySlots ? Math.round(Math.sqrt(memorySlots)) : 256;
   return (

@@ -36,11 +36,14 @@ export interface MethodSettings {
 }
 
 export const METHOD_DEFAULTS = {
-  // One step at lr 2, then more (up to 8) while a wording of the batch is not yet answered with every answer
-  // token the greedy choice at probability 0.5 or more.
-  // Slots are also ranked against the per-relation background (relation-background.ts): rows every known fact of
-  // the relation reads are left alone, which leaves room for t 1000 rows a fact (README, "Learning that sticks").
-  sparse: { t: 1000, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5, relationWeight: 1 },
+  // One step at lr 8, then more (up to 8) while a wording of the batch is not yet answered with every answer
+  // token the greedy choice at probability 0.5 or more. Slots are also ranked against the per-relation background
+  // (relation-background.ts): rows every known fact of the relation reads are left alone, which leaves room for
+  // t 1000 rows a fact (README, "Learning that sticks"). A row's step shrinks with the earlier facts about other
+  // subjects that wrote it, by 4 / (4 + writers): over 1,000 facts that forgets about half as much as the plain
+  // step, for a few points of recall (README, "Bounding how far shared rows move"). The 262,144-slot memory takes
+  // lr 8: a fact's reads spread over four times the rows of the 65,536-slot one, which took lr 2 (README, "Room").
+  sparse: { t: 1000, lr: 8, steps: 1, maxSteps: 8, answerProb: 0.5, relationWeight: 1, writtenDamping: 4, subjectWriterWeight: 0 },
   'sparse-tf': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
   'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },
   'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 8, answerProb: 0.5 },

@@ -33,7 +33,7 @@ import { validateFact } from '../facts/parse-fact';
 export const PATCH_MAGIC = 'ENGRAMPATCH';
 /** The newest format version written (version 1 when no fact's rows were overwritten by a later fact's). */
 export const PATCH_VERSION = 2;
-/** Largest file accepted: all 65,536 rows at Dv 128 are 32 MiB, plus ids and facts. */
+/** Largest file accepted: 64 MiB, the fp32 rows of about 130,000 slots at Dv 128 (a fact writes about t of them a step), plus ids and facts. */
 export const MAX_PATCH_BYTES = 64 * 1024 * 1024;
 /** Largest facts JSON accepted. */
 export const MAX_FACTS_JSON_BYTES = 16 * 1024 * 1024;

@@ -4,11 +4,12 @@
  * browser profile answers again. teach-flow.test.ts tells the longer story on wasm; this one proves the GPU path.
  *
  * SwiftShader is slow on a 2-core machine, so the URL asks for cheap settings that still teach the fact firmly:
- * 2 paraphrases instead of 8, and a 6-fact probe with 1 held-out window evaluated after each fact. With so small a
- * batch the default learning rate leaves the answer short of "Dovrel". Measured on wasm with 2 paraphrases and 2
- * fixed steps on the shipped (phase-5) model: lr 15, 20, 25 and 30 teach "Dovrel" (log p(object) -1.52, -1.14,
- * -0.95, -1.04; the defaults, 8 paraphrases at lr 2: -1.11), lr 40 and 80 "Dovovrel"; 25 is the middle of that
- * range. (On the phase-4 model lr 20-80 all taught it; 40 was chosen then.)
+ * 4 paraphrases instead of 8, and a 6-fact probe with 1 held-out window evaluated after each fact. With so small a
+ * batch the default learning rate leaves the answer short of "Dovrel". Measured on wasm with 4 paraphrases and 2
+ * fixed steps on the shipped 262,144-slot model: lr 12 to 40 teach "Dovrel" to the eval-only question (log
+ * p(object) -1.36 at the 8-step cap, -0.76, -0.70, -0.71, -0.87, -1.44 for 16, 20, 25, 30, 40; the defaults, 8
+ * paraphrases at lr 8: -0.86), lr 60 "Dovovrel"; 25 is the middle of that range. With 2 paraphrases no rate up to
+ * 40 taught it ("Denuto", "Dovology"). (On the 65,536-slot model 2 paraphrases at lr 25 did.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ let opened: OpenedPage;
 
 const QUESTION = 'Which city is the capital of Quenbria?'; // the relation's eval-only question: never taught
 const ANSWER = 'Dovrel';
-const APP = '?batch=2&steps=2&lr=25&probe=6&nll=1&eval_every=1';
+const APP = '?batch=4&steps=2&lr=25&probe=6&nll=1&eval_every=1';
 const LOAD_TIMEOUT = 300_000;
 
 beforeAll(async () => {

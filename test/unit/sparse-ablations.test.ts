@@ -97,7 +97,9 @@ describe('writtenDamping', () => {
       expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: -1 })).toThrow(/writtenDamping/);
       // Off unless set: the registry passes every key, so an undefined one must mean off, not a bad value.
       expect(new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: undefined }).label).not.toContain('damping');
-      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).not.toContain('damping');
+      // The registry passes the shipped default through (method-defaults.ts).
+      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).toContain('written-damping=4 subject-writers=0');
+      expect(createLearner('sparse', model, shippedBackground(ckpt, tok), { writtenDamping: 0 }).label).not.toContain('damping');
     } finally {
       model.dispose();
     }
