@@ -13,7 +13,7 @@ export const ARTIFACTS_DIR = join(process.cwd(), 'test-artifacts');
 /** The shipped model's product keys per half: the slot map is a MEMORY_SIDE x MEMORY_SIDE grid. */
 export const MEMORY_SIDE: number = JSON.parse(readFileSync(join(process.cwd(), 'public/model/config.json'), 'utf8')).model.n_keys;
 
-/** The shipped model's memory size N = n_keys^2 as the page prints it ("65,536" for 256 keys a half). */
+/** The shipped model's memory size N = n_keys^2 as the page prints it ("262,144" for the shipped 512 keys a half). */
 export const SHIPPED_MEMORY_SLOTS = (MEMORY_SIDE ** 2).toLocaleString('en-US');
 
 export async function startAppServer(): Promise<{ server: ViteDevServer; url: string }> {

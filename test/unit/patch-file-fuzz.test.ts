@@ -75,7 +75,7 @@ function cases(good: Uint8Array): Case[] {
     const slots = [...parts.slots];
     const at = randomInt(rand, 0, slots.length);
     slots[at] = MODEL.slots + randomInt(rand, 0, 2 ** 31);
-    raw('slot out of range', { ...parts, json: '{"facts":[]}', slots }, /slot ids are invalid: slot \d+ at position \d+ is outside 0\.\.65535/);
+    raw('slot out of range', { ...parts, json: '{"facts":[]}', slots }, new RegExp(`slot ids are invalid: slot \\d+ at position \\d+ is outside 0\\.\\.${MODEL.slots - 1}`));
   }
   for (let i = 0; i < 6; i++) {
     const parts = validParts();
@@ -135,7 +135,7 @@ function cases(good: Uint8Array): Case[] {
   // Edited by hand and re-signed: a valid checksum does not make a wrong body acceptable.
   const renamed = good.slice();
   renamed[12] ^= 1;
-  out.push({ kind: 're-signed N edit', bytes: resign(renamed), message: /memory of 65,537 slots/ });
+  out.push({ kind: 're-signed N edit', bytes: resign(renamed), message: new RegExp(`memory of ${(MODEL.slots + 1).toLocaleString('en-US')} slots`) });
   return out;
 }
 
