@@ -108,7 +108,8 @@ describe('taught facts are saved, or the page says they are not', () => {
       for (let i = 1; i < facts.length; i++) {
         await page.getByTestId('fact-input').fill(facts[i]);
         await page.getByTestId('teach-button').click();
-        await page.getByTestId('busy').filter({ hasText: 'Teaching' }).waitFor({ timeout: 60_000 });
+        // The step starts once the jobs queued before it (the restore's evaluation) are done: minutes on a loaded 2-core machine.
+        await page.getByTestId('busy').filter({ hasText: 'Teaching' }).waitFor({ timeout: 180_000 });
         // Somewhere in the step (0.5-3 s on wasm, by machine load), the save, or the evaluation after it.
         const delay = randomInt(rand, 20, 6000);
         await page.waitForTimeout(delay);

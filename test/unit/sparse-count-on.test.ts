@@ -105,7 +105,11 @@ describe('sparse learner, which reads the TF counts take (countOn)', () => {
       const learner = new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 300, lr: 2 });
       const before = await model.values!.data();
       const planned = await learner.plannedSlots(batch);
-      expect(await model.values!.data()).toEqual(before);
+      // Counted, not compared with toEqual: a deep diff of 33.5M floats exhausts the worker's heap.
+      const after = await model.values!.data();
+      let changed = 0;
+      for (let i = 0; i < after.length; i++) if (!Object.is(after[i], before[i])) changed++;
+      expect(changed).toBe(0);
       const report = await learner.teach(batch);
       expect(report.steps).toBe(1);
       expect(Array.from(planned)).toEqual(Array.from(report.slots!));
