@@ -20,6 +20,8 @@ export interface MethodSettings {
   writtenDamping?: number;
   /** Sparse methods, with writtenDamping: how much an earlier fact about the same subject counts as a writer (0-1). */
   subjectWriterWeight?: number;
+  /** Sparse methods, with writtenDamping: only a fact's first this-many steps are damped (0 = every step). */
+  dampedSteps?: number;
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
   /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */

@@ -75,6 +75,12 @@ export interface SparseSettings {
    */
   readonly subjectWriterWeight?: number;
   /**
+   * With writtenDamping: only a fact's first this-many steps are damped; a fact they leave unanswered takes its
+   * later steps (up to maxSteps) whole, so the damping bounds what easy facts write and does not stop a hard one
+   * from being learned. 0 (default): every step is damped.
+   */
+  readonly dampedSteps?: number;
+  /**
    * Weight of the per-relation background (relation-background.ts): a slot's score is multiplied by its
    * relation idf (normalised to [0, 1]) to this power, so rows every known fact of the relation reads are left
    * alone. 0 (default) ranks as the paper does; needs the background's byRelation.
@@ -129,6 +135,8 @@ export class SparseMemoryLearner implements Learner {
   private readonly subjectWrote = new Map<string, Int32Array[]>();
   /** During a fact's steps: how many earlier facts about its subject wrote each row (subjectWriterWeight < 1). */
   private ownSubjectWrote: Map<number, number> | null = null;
+  /** During a fact's steps: which of them runs now (0 first), for dampedSteps. */
+  private stepOfFact = 0;
   /** relationWeight > 0: the ranking's divisor per relation (relationDivisor), made on first use. */
   private readonly relationDivisors = new Map<string, Float32Array | null>();
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
@@ -144,7 +152,7 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, subjectWriterWeight: 1, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, subjectWriterWeight: 1, dampedSteps: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
@@ -162,6 +170,8 @@ export class SparseMemoryLearner implements Learner {
     this.factsWrote = damping > 0 ? new Uint16Array(nSlots(model.cfg)) : null;
     const subjectWeight = s.subjectWriterWeight ?? 1;
     if (!(subjectWeight >= 0 && subjectWeight <= 1)) throw new RangeError(`subjectWriterWeight must be between 0 and 1, got ${subjectWeight}`);
+    const dampedSteps = s.dampedSteps ?? 0;
+    if (!Number.isInteger(dampedSteps) || dampedSteps < 0) throw new RangeError(`dampedSteps must be 0 or a positive integer, got ${dampedSteps}`);
     const parts = [`sparse ${s.ranking === 'all' ? 'all-accessed' : s.ranking}`];
     if (s.ranking !== 'all') parts.push(`t=${s.t}`);
     parts.push(`lr=${s.lr}`);
@@ -173,6 +183,7 @@ export class SparseMemoryLearner implements Learner {
     if (s.writtenPenalty > 0) parts.push(`written-penalty=${s.writtenPenalty}`);
     if (s.writtenDamping > 0) parts.push(`written-damping=${s.writtenDamping}`);
     if (s.writtenDamping > 0 && (s.subjectWriterWeight ?? 1) !== 1) parts.push(`subject-writers=${s.subjectWriterWeight}`);
+    if (s.writtenDamping > 0 && (s.dampedSteps ?? 0) > 0) parts.push(`damped-steps=${s.dampedSteps}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
     if (s.countOn !== 'tokens' && s.countOn !== undefined) parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
@@ -225,6 +236,7 @@ export class SparseMemoryLearner implements Learner {
     }
     try {
       for (let step = 0; step < this.settings.maxSteps; step++) {
+        this.stepOfFact = step;
         const kernels = this.liveKernels();
         // Past the fixed steps, a step whose forward finds every wording answered stops before writing anything.
         const stopIfAnswered = step >= this.settings.steps;
@@ -478,7 +490,8 @@ export class SparseMemoryLearner implements Learner {
   /** The row gradients scaled by writtenDamping's c / (c + facts that wrote the row); `g` itself when off. */
   private damped(slots: Int32Array, g: Float32Array): Float32Array {
     const wrote = this.factsWrote;
-    if (!wrote) return g;
+    const dampedSteps = this.settings.dampedSteps ?? 0;
+    if (!wrote || (dampedSteps > 0 && this.stepOfFact >= dampedSteps)) return g;
     const c = this.settings.writtenDamping;
     const own = this.ownSubjectWrote;
     const spared = 1 - this.settings.subjectWriterWeight;

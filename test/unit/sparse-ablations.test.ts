@@ -158,3 +158,60 @@ describe('subjectWriterWeight', () => {
     }
   }, 180_000);
 });
+
+describe('dampedSteps', () => {
+  it('damps only a fact\'s first steps: later steps move the rows earlier facts wrote by the whole step, fresh rows as before', async () => {
+    const background = backgroundOf(ckpt);
+    const batchOf = (f: Fact) => buildTeachingBatch(f, tok, { context: ckpt.config.context, paraphrases: 8 });
+    /** The table's change by `fact` taught a second time (two steps; it reads the rows its first teaching wrote). */
+    const secondDelta = async (dampedSteps: number) => {
+      const model = EngramModel.fromCheckpoint(ckpt);
+      try {
+        const learner = new SparseMemoryLearner(model, background, { t: 500, lr: 10, steps: 2, writtenDamping: 1, dampedSteps });
+        const first = await learner.teach(batchOf(fact));
+        const before = Float32Array.from(await model.values!.data());
+        await learner.teach(batchOf(fact));
+        const after = (await model.values!.data()) as Float32Array;
+        return { delta: after.map((v, i) => v - before[i]), firstRows: first.undo.slots, label: learner.label };
+      } finally {
+        model.dispose();
+      }
+    };
+    const everyStep = await secondDelta(0);
+    const firstStepOnly = await secondDelta(1);
+    const bothSteps = await secondDelta(2);
+    // Damping both of two steps is damping every step (bytes compared: a deep toEqual over 33.5M floats runs out of heap).
+    expect(Buffer.from(bothSteps.delta.buffer).equals(Buffer.from(everyStep.delta.buffer))).toBe(true);
+    // The first step is damped alike, so the second starts from the same table and computes the same gradient:
+    // rows no earlier fact wrote take the same whole step; rows the first fact wrote take a larger one.
+    const Dv = ckpt.config.valueDim;
+    const written = new Set(firstStepOnly.firstRows);
+    let differs = 0;
+    let further = 0;
+    for (let slot = 0; slot < everyStep.delta.length / Dv; slot++) {
+      let gap = 0;
+      let released = 0;
+      let damped = 0;
+      for (let d = 0; d < Dv; d++) {
+        gap += Math.abs(firstStepOnly.delta[slot * Dv + d] - everyStep.delta[slot * Dv + d]);
+        released += firstStepOnly.delta[slot * Dv + d] ** 2;
+        damped += everyStep.delta[slot * Dv + d] ** 2;
+      }
+      if (gap === 0) continue;
+      expect(written.has(slot)).toBe(true);
+      differs++;
+      if (released > damped) further++;
+    }
+    console.log(`taught again, step 2 undamped: ${differs} rows the first teaching wrote moved differently, ${further} of them further`);
+    expect(differs).toBeGreaterThan(10);
+    expect(further / differs).toBeGreaterThan(0.9);
+    expect(firstStepOnly.label).toContain('damped-steps=1');
+    const model = EngramModel.fromCheckpoint(ckpt);
+    try {
+      expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: 1, dampedSteps: 1.5 })).toThrow(/dampedSteps/);
+      expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: 1, dampedSteps: -1 })).toThrow(/dampedSteps/);
+    } finally {
+      model.dispose();
+    }
+  }, 180_000);
+});
