@@ -1,6 +1,7 @@
 /**
  * The production build (what `npm run build` ships), built into a temporary folder and served by `vite preview`,
- * with a headless Chromium to drive it: shared by the end-to-end tests of the newcomer fixes.
+ * with a headless Chromium to drive it: shared by the end-to-end tests of the newcomer fixes and by
+ * scripts/screenshot-app.ts, which retakes the README's picture.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
