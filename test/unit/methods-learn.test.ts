@@ -85,6 +85,18 @@ async function recallOverStream(id: MethodId): Promise<StreamRecall> {
   }
 }
 
+describe('the race steps every method by the same rule', () => {
+  it('sparse, full finetuning and LoRA stop at the same cap and margin (a race at matched learning needs it)', () => {
+    const rule = (id: MethodId) => {
+      const { steps, maxSteps, answerProb } = methodSpec(id).defaults as { steps?: number; maxSteps?: number; answerProb?: number };
+      return { steps, maxSteps, answerProb };
+    };
+    expect(rule('sparse').maxSteps).toBeGreaterThan(rule('sparse').steps ?? 1);
+    expect(rule('full')).toEqual(rule('sparse'));
+    expect(rule('lora')).toEqual(rule('sparse'));
+  });
+});
+
 describe('every method learns a short stream at its registry defaults', () => {
   const learns = (id: MethodId) => async () => {
     const { immediate, end, answers } = await recallOverStream(id);
