@@ -86,14 +86,12 @@ async function main() {
     const box = (await map.boundingBox())!;
     const cell = box.width / MEMORY_SIDE;
     const hover = page.getByTestId('slot-hover');
+    const nudges = [0, -0.3, 0.3].flatMap((dy) => [0, -0.3, 0.3].map((dx) => ({ dx, dy })));
     let hovered = NaN;
-    for (const dy of [0, -0.3, 0.3]) {
-      for (const dx of [0, -0.3, 0.3]) {
-        await map.hover({ position: { x: (col + 0.5 + dx) * cell, y: (row + 0.5 + dy) * cell } });
-        await page.waitForTimeout(200);
-        hovered = Number(await hover.getAttribute('data-slot'));
-        if (hovered === top) break;
-      }
+    for (const { dx, dy } of nudges) {
+      await map.hover({ position: { x: (col + 0.5 + dx) * cell, y: (row + 0.5 + dy) * cell } });
+      await page.waitForTimeout(200);
+      hovered = Number(await hover.getAttribute('data-slot'));
       if (hovered === top) break;
     }
     progress(`pointer on slot ${hovered}${hovered === top ? ' (the top slot)' : ` (next to the top slot ${top})`}: ${(await hover.textContent())?.trim()}`);
