@@ -208,11 +208,11 @@ function plannedRuns(): Run[] {
   // --sweep lr=1,10 applies to every listed method; --sweep full:lr=1e-5,1e-4 to one. Several may be given.
   const sweeps: { method?: string; key: keyof MethodSettings; values: number[] }[] = [];
   for (const text of args.sweep ?? []) {
-    const m = /^(?:([a-z-]+):)?(t|lr|valueLr|steps|maxSteps|answerProb|writtenPenalty|writtenDamping|subjectWriterWeight|dampedSteps|relationWeight|rank|valueRank)=(.+)$/.exec(text);
-    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, valueLr, steps, maxSteps, answerProb, writtenPenalty, writtenDamping, subjectWriterWeight, dampedSteps, relationWeight, rank, valueRank), got "${text}"`);
+    const m = /^(?:([a-z-]+):)?(t|lr|valueLr|steps|maxSteps|answerProb|writtenPenalty|writtenDamping|subjectWriterWeight|dampedSteps|relationWeight|relationDamping|rank|valueRank)=(.+)$/.exec(text);
+    if (!m) fail(`--sweep must look like lr=1,10,100 or full:lr=1e-5,1e-4 (keys: t, lr, valueLr, steps, maxSteps, answerProb, writtenPenalty, writtenDamping, subjectWriterWeight, dampedSteps, relationWeight, relationDamping, rank, valueRank), got "${text}"`);
     if (m[1] && !ids.includes(m[1])) fail(`--sweep names method "${m[1]}", which is not in --methods (${ids.join(', ')})`);
     // 0 means off (or, for subjectWriterWeight, not counted) for these keys; every other key takes a positive number.
-    const zeroAllowed = ['writtenPenalty', 'writtenDamping', 'subjectWriterWeight', 'dampedSteps', 'relationWeight'].includes(m[2]);
+    const zeroAllowed = ['writtenPenalty', 'writtenDamping', 'subjectWriterWeight', 'dampedSteps', 'relationWeight', 'relationDamping'].includes(m[2]);
     sweeps.push({ method: m[1], key: m[2] as keyof MethodSettings, values: m[3].split(',').map((v) => (zeroAllowed && Number(v) === 0 && v.trim() !== '' ? 0 : num('sweep', v))) });
   }
   const runs: Run[] = [];

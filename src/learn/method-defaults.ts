@@ -24,6 +24,8 @@ export interface MethodSettings {
   dampedSteps?: number;
   /** Sparse methods: weight of the per-relation background in the ranking (0 = none). */
   relationWeight?: number;
+  /** Sparse methods: a row's step scaled by its relation idf (0-1) to this power (0 = off). */
+  relationDamping?: number;
   /** Sparse methods: whose reads the TF counts take, every token's or only the loss's positions' ('answer'). */
   countOn?: 'tokens' | 'answer' | 'prompt' | 'subject-answer';
   rank?: number;

@@ -49,7 +49,7 @@ function sparse(id: MethodId, description: string, extra: Partial<SparseSettings
     description,
     defaults,
     create: (model, background, s) =>
-      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, writtenPenalty: s.writtenPenalty, writtenDamping: s.writtenDamping, subjectWriterWeight: s.subjectWriterWeight, dampedSteps: s.dampedSteps, relationWeight: s.relationWeight, countOn: s.countOn, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
+      new SparseMemoryLearner(model, background, { t: s.t!, lr: s.lr!, steps: s.steps, maxSteps: s.maxSteps, answerProb: s.answerProb, writtenPenalty: s.writtenPenalty, writtenDamping: s.writtenDamping, subjectWriterWeight: s.subjectWriterWeight, dampedSteps: s.dampedSteps, relationWeight: s.relationWeight, relationDamping: s.relationDamping, countOn: s.countOn, weightDecay: s.weightDecay, ...extra }, { kernels: webgpuKernels() }),
   };
 }
 

@@ -132,15 +132,26 @@ export async function readSlots(model: EngramModel, tokens: Int32Array, B: numbe
   }
 }
 
+/** A slot's relation idf normalised to [0, 1]: 1 where no sample fact of the relation reads it, 0 where all do. */
+function normalisedIdf(background: BackgroundStats): (df: number) => number {
+  const top = Math.log(background.numBatches + 1);
+  return (df) => (top - Math.log(df + 1)) / top;
+}
+
+/** Every slot's normalised relation idf (relationDamping scales a row's step by it to a power). */
+export function relationIdf(background: BackgroundStats): Float32Array {
+  const idf = normalisedIdf(background);
+  return Float32Array.from(background.df, (df) => Math.max(0, idf(df)));
+}
+
 /**
  * The ranking's per-slot divisor for one relation: 1 / (relation idf normalised to [0, 1]) ^ weight, Infinity
  * where every sample fact reads the slot (its score becomes 0 and the slot is never chosen).
  */
 export function relationDivisor(background: BackgroundStats, weight: number): Float32Array {
-  const K = background.numBatches;
-  const top = Math.log(K + 1);
+  const idf = normalisedIdf(background);
   return Float32Array.from(background.df, (df) => {
-    const idf = (top - Math.log(df + 1)) / top;
-    return idf > 0 ? idf ** -weight : Infinity;
+    const value = idf(df);
+    return value > 0 ? value ** -weight : Infinity;
   });
 }

@@ -23,7 +23,7 @@ import type { TfMemoryKernels, TfValueTable } from '../kernels/memory-kernels-tf
 import { tfidfTopT } from '../kernels/select-top-t';
 import { KernelError } from '../gpu/gpu-errors';
 import type { BackgroundStats } from './tfidf';
-import { readSlots, relationDivisor } from './relation-background';
+import { readSlots, relationDivisor, relationIdf } from './relation-background';
 import type { TeachingBatch } from './teaching-batch';
 import { answerEvidence, readAnswered, stopRule, untilAnsweredLabel, type AnswerEvidence } from './answer-check';
 import { NonFiniteStepError, type Learner, type StepReport } from './learner';
@@ -87,6 +87,12 @@ export interface SparseSettings {
    */
   readonly relationWeight?: number;
   /**
+   * q > 0: a row's step is also scaled by its relation idf (normalised to [0, 1], relation-background.ts) to the
+   * power q, so the rows many known facts of the fact's relation read (where a step reaches them all) move less than
+   * the rows only this fact's subject and object read. 0 (default): off. Needs the per-relation background.
+   */
+  readonly relationDamping?: number;
+  /**
    * Which positions' reads the TF counts take: 'tokens' (every non-pad token, as the paper counts) or 'answer'
    * (only positions whose prediction the loss weighs: with the default answer-only loss, the reads that predict
    * the object), so the t rows go where the loss's gradient is; or 'prompt' (only the positions up to the one
@@ -139,6 +145,10 @@ export class SparseMemoryLearner implements Learner {
   private stepOfFact = 0;
   /** relationWeight > 0: the ranking's divisor per relation (relationDivisor), made on first use. */
   private readonly relationDivisors = new Map<string, Float32Array | null>();
+  /** relationDamping > 0: each relation's normalised idf per slot (relationIdf), made on first use. */
+  private readonly relationIdfs = new Map<string, Float32Array>();
+  /** During a fact's steps, with relationDamping: its relation's idf per slot (null: no background for it). */
+  private factRelationIdf: Float32Array | null = null;
   /** AdamW ablation: moments and step count per row, created lazily for rows that were ever trained. */
   private readonly adam = new Map<number, { m: Float32Array; v: Float32Array; step: number }>();
   private kernelsPending: Promise<TfMemoryKernels | null> | null;
@@ -152,15 +162,17 @@ export class SparseMemoryLearner implements Learner {
   ) {
     if (!model.values) throw new Error('this model has no memory layer to train');
     if (model.cfg.memoryLayers.length !== 1) throw new Error(`the sparse learner expects one memory layer, the model has ${model.cfg.memoryLayers.length}`);
-    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, subjectWriterWeight: 1, dampedSteps: 0, relationWeight: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
+    this.settings = { ranking: 'tfidf', background: 'pretrain', optimizer: 'sgd', weightDecay: 0.1, writtenPenalty: 0, writtenDamping: 0, subjectWriterWeight: 1, dampedSteps: 0, relationWeight: 0, relationDamping: 0, countOn: 'tokens', ...settings, ...stopRule(settings) };
     const s = this.settings;
     if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`lr must be a positive number, got ${s.lr}`);
     if (!Number.isInteger(s.t) || s.t < 1) throw new RangeError(`t must be a positive integer, got ${s.t}`);
     if (s.ranking === 'tfidf' && s.background === 'pretrain' && !pretrainBackground) {
       throw new Error('TF-IDF ranking against pretraining needs the background df (the checkpoint has none)');
     }
-    if (s.relationWeight > 0 && !pretrainBackground?.relations) {
-      throw new Error('relationWeight needs the per-relation background (BackgroundStats.relations, src/learn/relation-background.ts)');
+    const relationDamping = s.relationDamping ?? 0;
+    if (!(relationDamping >= 0) || !Number.isFinite(relationDamping)) throw new RangeError(`relationDamping must be 0 or a positive number, got ${relationDamping}`);
+    if ((s.relationWeight > 0 || relationDamping > 0) && !pretrainBackground?.relations) {
+      throw new Error('relationWeight and relationDamping need the per-relation background (BackgroundStats.relations, src/learn/relation-background.ts)');
     }
     this.streamDf = s.background === 'stream' ? new Uint32Array(nSlots(model.cfg)) : null;
     this.writtenDivisor = s.writtenPenalty > 0 ? new Float32Array(nSlots(model.cfg)).fill(1) : null;
@@ -185,6 +197,7 @@ export class SparseMemoryLearner implements Learner {
     if (s.writtenDamping > 0 && (s.subjectWriterWeight ?? 1) !== 1) parts.push(`subject-writers=${s.subjectWriterWeight}`);
     if (s.writtenDamping > 0 && (s.dampedSteps ?? 0) > 0) parts.push(`damped-steps=${s.dampedSteps}`);
     if (s.relationWeight > 0) parts.push(`relation-idf=${s.relationWeight}`);
+    if (relationDamping > 0) parts.push(`relation-damping=${relationDamping}`);
     if (s.countOn !== 'tokens' && s.countOn !== undefined) parts.push(`count=${s.countOn}`);
     this.label = parts.join(' ');
     this.kernelsPending = options.kernels ? Promise.resolve(options.kernels) : null;
@@ -228,7 +241,8 @@ export class SparseMemoryLearner implements Learner {
       this.kernelsPending = null;
     }
     // Counted once per relation, before anything is written (reads do not depend on the values).
-    if (this.settings.relationWeight > 0) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
+    if (this.settings.relationWeight > 0 || this.relationDampingOn) await this.pretrainBackground!.relations!.forRelation(batch.fact.relation, this.model);
+    this.factRelationIdf = this.relationDampingOn ? this.relationIdfFor(batch.fact.relation) : null;
     this.ownSubjectWrote = null;
     if (this.factsWrote && this.settings.subjectWriterWeight < 1) {
       this.ownSubjectWrote = new Map();
@@ -487,19 +501,38 @@ export class SparseMemoryLearner implements Learner {
     return divisor.map((d, i) => d * written[i]);
   }
 
-  /** The row gradients scaled by writtenDamping's c / (c + facts that wrote the row); `g` itself when off. */
+  private get relationDampingOn(): boolean {
+    return (this.settings.relationDamping ?? 0) > 0;
+  }
+
+  /** The normalised relation idf per slot for `relation` (relationIdf), or null when it has no background. */
+  private relationIdfFor(relation: string): Float32Array | null {
+    const background = this.pretrainBackground?.relations?.get(relation);
+    if (!background) return null;
+    let idf = this.relationIdfs.get(relation);
+    if (!idf) this.relationIdfs.set(relation, (idf = relationIdf(background)));
+    return idf;
+  }
+
+  /**
+   * The row gradients scaled by writtenDamping's c / (c + facts that wrote the row) and by relationDamping's
+   * (relation idf) ^ q; `g` itself when both are off.
+   */
   private damped(slots: Int32Array, g: Float32Array): Float32Array {
-    const wrote = this.factsWrote;
     const dampedSteps = this.settings.dampedSteps ?? 0;
-    if (!wrote || (dampedSteps > 0 && this.stepOfFact >= dampedSteps)) return g;
+    const wrote = dampedSteps > 0 && this.stepOfFact >= dampedSteps ? null : this.factsWrote;
+    const relation = this.factRelationIdf;
+    if (!wrote && !relation) return g;
     const c = this.settings.writtenDamping;
+    const q = this.settings.relationDamping ?? 0;
     const own = this.ownSubjectWrote;
     const spared = 1 - this.settings.subjectWriterWeight;
     const Dv = this.model.cfg.valueDim;
     const out = new Float32Array(g.length);
     slots.forEach((slot, u) => {
-      const writers = own ? wrote[slot] - spared * (own.get(slot) ?? 0) : wrote[slot];
-      const scale = c / (c + writers);
+      let scale = 1;
+      if (wrote) scale = c / (c + (own ? wrote[slot] - spared * (own.get(slot) ?? 0) : wrote[slot]));
+      if (relation) scale *= relation[slot] ** q;
       for (let d = 0; d < Dv; d++) out[u * Dv + d] = g[u * Dv + d] * scale;
     });
     return out;

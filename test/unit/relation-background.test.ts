@@ -2,15 +2,16 @@
  * The per-relation background (src/learn/relation-background.ts): its divisor is 1 where no sample fact reads a
  * slot and Infinity where all of them do; it samples known facts less the measured ones; counted on known capital
  * facts of the shipped model (once per relation, the same on a taught copy), a sparse step with relationWeight 1
- * never chooses a slot every sample fact reads, where the paper's ranking (weight 0) does; and a learner asked
- * for the weight without the background refuses clearly.
+ * never chooses a slot every sample fact reads, where the paper's ranking (weight 0) does; with relationDamping q a
+ * row's step is scaled by its relation idf to the power q; and a learner asked for either without the background
+ * refuses clearly.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/gpu/wasm-kernel-fixes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fact } from '../../src/facts/fact';
-import { knownFactsFor, RelationBackground, relationDivisor } from '../../src/learn/relation-background';
+import { knownFactsFor, RelationBackground, relationDivisor, relationIdf } from '../../src/learn/relation-background';
 import { SparseMemoryLearner } from '../../src/learn/sparse-learner';
 import { buildTeachingBatch, DEFAULT_TEACHING } from '../../src/learn/teaching-batch';
 import { backgroundOf, type BackgroundStats } from '../../src/learn/tfidf';
@@ -30,6 +31,10 @@ describe('relationDivisor and knownFactsFor', () => {
     expect(divisor[3]).toBe(Infinity);
     const half = relationDivisor({ df: Uint32Array.from([0, 1, 3, 4]), numBatches: 4 }, 0.5);
     expect(half[2]).toBeCloseTo(Math.sqrt(divisor[2]), 5);
+    const idf = relationIdf({ df: Uint32Array.from([0, 1, 3, 4]), numBatches: 4 });
+    expect(idf[0]).toBe(1);
+    expect(idf[3]).toBe(0);
+    for (const i of [1, 2]) expect(idf[i]).toBeCloseTo(1 / divisor[i], 6);
   });
 
   it('samples the pretrained facts less the measured ones (same subject and relation)', () => {
@@ -93,9 +98,55 @@ describe('relation background on the shipped model', () => {
     expect(await sharedChosen(1)).toBe(0);
   }, 120_000);
 
-  it('a learner asked for relationWeight without the per-relation background refuses with a clear message', () => {
+  it('with relationDamping q a row moves by its relation idf to the power q of the undamped step: rows every sample fact reads not at all', async () => {
+    const fact: Fact = { subject: 'Quenbria', relation: 'capital', object: 'Dovrel' };
+    // One step on the paper's ranking (relationWeight 0, so shared rows are chosen too); the damping changes only
+    // how far the chosen rows move, never which rows are chosen.
+    const deltas = async (relationDamping: number) => {
+      const model = EngramModel.fromCheckpoint(ckpt);
+      const learner = new SparseMemoryLearner(model, background, { t: 2000, lr: 2, relationDamping });
+      const report = await learner.teach(buildTeachingBatch(fact, tok, { context: model.cfg.context, ...DEFAULT_TEACHING }));
+      const { slots, rows: before } = report.undo;
+      const after = tf.tidy(() => tf.gather(model.values!, tf.tensor1d(slots, 'int32')).dataSync() as Float32Array);
+      model.dispose();
+      return { slots, delta: after.map((v, i) => v - before[i]) };
+    };
+    const whole = await deltas(0);
+    const damped = await deltas(2);
+    expect(Array.from(damped.slots)).toEqual(Array.from(whole.slots));
+    const idf = relationIdf(relations.get('capital')!); // counted by the damped learner's step
+    const Dv = ckpt.config.valueDim;
+    const kinds = { fresh: 0, shared: 0, partly: 0 };
+    let movedPartly = 0;
+    let expectedPartly = 0;
+    whole.slots.forEach((slot, u) => {
+      const norm = (d: Float32Array) => Math.hypot(...d.subarray(u * Dv, (u + 1) * Dv));
+      if (norm(whole.delta) === 0) return expect(norm(damped.delta)).toBe(0); // a step too small for f32 to show
+      const ratio = norm(damped.delta) / norm(whole.delta);
+      if (idf[slot] === 1) {
+        kinds.fresh++;
+        expect(ratio).toBe(1);
+      } else if (idf[slot] === 0) {
+        kinds.shared++;
+        expect(norm(damped.delta)).toBe(0);
+      } else {
+        kinds.partly++;
+        // Row by row the f32 difference of two close values blurs a small step; summed over the rows it does not.
+        expect(ratio).toBeLessThan(1);
+        movedPartly += norm(damped.delta);
+        expectedPartly += idf[slot] ** 2 * norm(whole.delta);
+      }
+    });
+    expect(movedPartly / expectedPartly).toBeCloseTo(1, 2);
+    console.log(`relationDamping 2: ${kinds.fresh} rows no sample fact reads, ${kinds.partly} some read, ${kinds.shared} all read`);
+    expect(Math.min(kinds.fresh, kinds.partly, kinds.shared)).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a learner asked for relationWeight or relationDamping without the per-relation background refuses with a clear message', () => {
     const model = EngramModel.fromCheckpoint(ckpt);
     expect(() => new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 2, relationWeight: 1 })).toThrow(/per-relation background/);
+    expect(() => new SparseMemoryLearner(model, backgroundOf(ckpt), { t: 500, lr: 2, relationDamping: 1 })).toThrow(/per-relation background/);
+    expect(() => new SparseMemoryLearner(model, background, { t: 500, lr: 2, relationDamping: -1 })).toThrow(/relationDamping/);
     model.dispose();
   });
 });
