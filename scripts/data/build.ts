@@ -25,7 +25,7 @@ import { selectEntities } from './select-entities';
 import type { SourceFact } from './source-fact';
 import { glossDocs, splitFactbook, splitGlosses, splitMobyDick, splitSotu } from './splits';
 import { compareStrings, lowerWords } from './text';
-import { trainTokenizer, type TokenizerJson } from './tokenizer-train';
+import { trainTokenizer, withWholeNumbers, type TokenizerJson } from './tokenizer-train';
 import { readSynsets, WORDNET_POS } from './wordnet';
 import { readPeople } from './wordnet-people';
 
@@ -163,10 +163,11 @@ export function buildData(options: BuildOptions): DataBuild {
 
   // --- tokenizer, trained on exactly the pretraining text (facts weighted, see options.ts)
   const factTexts = renderings.map((r) => r.text);
-  const tokenizer = trainTokenizer(
+  const trained = trainTokenizer(
     [...pretrainDocs.map((d) => d.text), ...Array.from({ length: options.tokenizerFactWeight }, () => factTexts).flat()],
     options.vocabSize,
   );
+  const tokenizer = options.wholeNumbers ? withWholeNumbers(trained) : trained;
 
   return {
     options,

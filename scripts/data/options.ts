@@ -7,7 +7,10 @@ export interface BuildOptions {
   readonly seed: string;
   /** Fraction of general-text documents (and glosses) to read; 1 for the real build. */
   readonly textFraction: number;
+  /** Tokens the BPE is trained to (the whole-number tokens come on top). */
   readonly vocabSize: number;
+  /** Numbers of one to three digits one token each (tokenizer-train.ts, withWholeNumbers); false: digit by digit. */
+  readonly wholeNumbers: boolean;
   /**
    * How many times the fact renderings are repeated in the tokenizer's training text. 4 gives names and
    * objects more merges (subjects 4.8 -> 4.3 tokens, city objects 2.5 -> 1.8) for 0.5% more tokens of prose.
@@ -38,6 +41,7 @@ export const DEFAULT_OPTIONS: BuildOptions = {
   seed: 'engram-data-v1',
   textFraction: 1,
   vocabSize: 4096,
+  wholeNumbers: false,
   tokenizerFactWeight: 4,
   kbPeople: 400,
   kbCities: 700,

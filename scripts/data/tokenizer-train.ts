@@ -10,6 +10,10 @@
  * Pre-tokenizer: digits are split one by one (a leading space may stay attached), then GPT-2's byte-level
  * regex. One digit per token means every year is four tokens with the same structure, so a model can learn
  * and be scored on years digit by digit instead of meeting 1942 as one token and 1943 as two.
+ *
+ * With whole numbers (`withWholeNumbers`, the build option `wholeNumbers`), numbers of one to three digits are one
+ * token each after training: "+358" is "+" "358", "is 118." is "is" " 118" "."; longer runs of digits (years)
+ * stay digit by digit. The trained vocabulary keeps its ids; the number tokens come after it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,13 +23,24 @@ import { EOS_TOKEN, PAD_TOKEN } from '../../src/model/tokenizer';
 
 export const SPECIAL_TOKENS = [PAD_TOKEN, EOS_TOKEN] as const;
 
-const PRE_TOKENIZER = {
-  type: 'Sequence',
-  pretokenizers: [
-    { type: 'Split', pattern: { Regex: ' ?\\p{N}' }, behavior: 'Isolated', invert: false },
-    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  ],
-};
+/** One digit per pre-token (a leading space may stay attached): how the BPE is trained. */
+const DIGIT_BY_DIGIT = ' ?\\p{N}';
+/**
+ * A run of one to three digits not inside a longer run (a leading space may stay attached) is one pre-token;
+ * the digits of a longer run are one each, as before. The lookbehind sits after the optional space, so "+44 20"
+ * keeps " 20" whole.
+ */
+const WHOLE_NUMBERS = ' ?(?<!\\p{N})\\p{N}{1,3}(?!\\p{N})| ?\\p{N}';
+
+function preTokenizer(digits: string) {
+  return {
+    type: 'Sequence',
+    pretokenizers: [
+      { type: 'Split', pattern: { Regex: digits }, behavior: 'Isolated', invert: false },
+      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    ],
+  };
+}
 
 function bpeModel(vocab: Record<string, number>, merges: [string, string][]) {
   return {
@@ -42,7 +57,7 @@ function bpeModel(vocab: Record<string, number>, merges: [string, string][]) {
   };
 }
 
-function tokenizerJson(vocab: Record<string, number>, merges: [string, string][]) {
+function tokenizerJson(vocab: Record<string, number>, merges: [string, string][], digits = DIGIT_BY_DIGIT) {
   return {
     version: '1.0',
     truncation: null,
@@ -57,7 +72,7 @@ function tokenizerJson(vocab: Record<string, number>, merges: [string, string][]
       special: true,
     })),
     normalizer: null,
-    pre_tokenizer: PRE_TOKENIZER,
+    pre_tokenizer: preTokenizer(digits),
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: bpeModel(vocab, merges),
@@ -116,4 +131,35 @@ function trimmed(allMerges: [string, string][], vocabSize: number): TokenizerJso
   }
   if (id !== vocabSize) throw new Error(`training produced only ${id} tokens, ${vocabSize} were asked for`);
   return tokenizerJson(vocab, merges);
+}
+
+/** The numbers 0-999 as written (no leading zeros), and the two-digit strings 00-09 a three-digit number ends in. */
+const wholeNumberStrings = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => String(lo + i));
+
+/**
+ * `trained` with every number from 0 to 999 one token, with and without a leading space (ids after the trained
+ * ones, which keep theirs), and the pre-tokenizer that keeps such numbers whole. Merges are appended in an order
+ * that reaches every number whatever order BPE tries them in: a spaced number grows from its space-and-first-digit
+ * token to the right; an unspaced three-digit number can join as "ab"+"c" or as "a"+"bc" (both merges build the
+ * same token, so "bc" exists for every c including 00-09).
+ */
+export function withWholeNumbers(trained: TokenizerJson): TokenizerJson {
+  const vocab = { ...trained.model.vocab };
+  const merges = trained.model.merges.map((m) => [...m] as [string, string]);
+  let id = Object.keys(vocab).length;
+  const space = byteSymbols()[0x20];
+  const add = (a: string, b: string) => {
+    if (!(a in vocab) || !(b in vocab)) throw new Error(`whole numbers: merge ${a} ${b} uses a token that is not in the vocabulary`);
+    merges.push([a, b]);
+    if (!(a + b in vocab)) vocab[a + b] = id++;
+  };
+  const twoDigit = wholeNumberStrings(10, 99);
+  const threeDigit = wholeNumberStrings(100, 999);
+  for (const d of wholeNumberStrings(0, 9)) if (!(space + d in vocab)) add(space, d);
+  for (const s of twoDigit) add(space + s[0], s[1]);
+  for (const s of threeDigit) add(space + s.slice(0, 2), s[2]);
+  for (const s of [...wholeNumberStrings(0, 9).map((d) => `0${d}`), ...twoDigit]) add(s[0], s[1]);
+  for (const s of threeDigit) add(s.slice(0, 2), s[2]);
+  for (const s of threeDigit) add(s[0], s.slice(1));
+  return tokenizerJson(vocab, merges, WHOLE_NUMBERS);
 }
