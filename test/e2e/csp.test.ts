@@ -109,7 +109,9 @@ describe('the built app under its Content-Security-Policy', () => {
   });
 
   it('loads the model and answers on WebGPU with no violation, in the page or the worker', async () => {
-    const { page, errors, violations } = await open('/');
+    // A small start-up evaluation (6 probe facts, one held-out window): the app answers only after it, and the
+    // whole one took over 900 s on SwiftShader on a slow 2-core machine; the policy does not depend on its size.
+    const { page, errors, violations } = await open('/?probe=6&nll=1');
     try {
       await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
       expect(await page.getByTestId('backend-name').textContent()).toBe('webgpu');
@@ -117,9 +119,8 @@ describe('the built app under its Content-Security-Policy', () => {
       expect(await page.getByTestId('memory-slots').textContent()).toBe(SHIPPED_MEMORY_SLOTS);
       await page.getByTestId('ask-input').fill('Which city is the capital of France?');
       await page.getByTestId('ask-button').click();
-      // The app evaluates the pretrained model once at start and answers after it: minutes on SwiftShader (over
-      // 400 s on a slow 2-core machine).
-      await page.getByTestId('answer-text').waitFor({ timeout: 900_000 });
+      // The app evaluates the pretrained model once at start and answers after it.
+      await page.getByTestId('answer-text').waitFor({ timeout: 600_000 });
       expect(await page.getByTestId('answer-text').textContent()).toBe('Paris');
 
       expect(await violations()).toEqual([]);
@@ -142,7 +143,7 @@ describe('the built app under its Content-Security-Policy', () => {
     } finally {
       await page.close();
     }
-  }, 1_100_000);
+  }, 800_000);
 
   it('starts the wasm backend (WebAssembly under wasm-unsafe-eval, no JS eval) and loads the model', async () => {
     reports.length = 0;
