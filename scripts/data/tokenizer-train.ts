@@ -133,7 +133,7 @@ function trimmed(allMerges: [string, string][], vocabSize: number): TokenizerJso
   return tokenizerJson(vocab, merges);
 }
 
-/** The numbers 0-999 as written (no leading zeros), and the two-digit strings 00-09 a three-digit number ends in. */
+/** The numbers lo..hi as written (no leading zeros). */
 const wholeNumberStrings = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => String(lo + i));
 
 /**
