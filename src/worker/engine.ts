@@ -52,11 +52,22 @@ export class Engine {
   private readonly inspector: SlotInspector;
   private data!: DataFiles;
   private race: RaceRunner | null = null;
+  /**
+   * Settles when attach has the tokenizer, the data files and the stored facts in place. The page may send a
+   * command as soon as the model is downloaded, before that: model work waits for it instead of failing.
+   */
+  private readonly attached: Promise<void>;
+  private settleAttached!: (failure?: Error) => void;
 
   constructor(
     private readonly post: (event: EngineEvent) => void,
     settings: LearnSettings,
   ) {
+    this.attached = new Promise<void>((resolve, reject) => {
+      this.settleAttached = (failure) => (failure ? reject(failure) : resolve());
+    });
+    // Nothing may wait when attach fails; the failure itself is reported by whoever called attach.
+    this.attached.catch(() => undefined);
     this.main = new MainModel(settings);
     this.metrics = new EvaluationScheduler(post, this.main, this.taught, this.queue, () => post(this.taught.factsEvent()));
     this.parts = { post, main: this.main, taught: this.taught, saver: new FactPersistence(post), metrics: this.metrics };
@@ -70,6 +81,21 @@ export class Engine {
 
   /** Takes a freshly loaded model, restores stored facts and measures the starting point. */
   async attach(loaded: LoadedModel, evalSize?: EvalSize, chartHistory?: MetricsPoint[]): Promise<void> {
+    let texts: { retention: string; heldout: string };
+    try {
+      texts = await this.setUp(loaded, evalSize, chartHistory);
+    } catch (error) {
+      this.settleAttached(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    this.settleAttached();
+    // Teach is open from here on; the starting point is measured next, without holding a fact back.
+    this.post({ type: 'teachable' });
+    await this.queue.run(() => this.metrics.firstEvaluation(texts.retention, texts.heldout, evalSize));
+  }
+
+  /** The model, data files and stored facts in place; returns the probe and held-out texts the evaluation reads. */
+  private async setUp(loaded: LoadedModel, evalSize?: EvalSize, chartHistory?: MetricsPoint[]): Promise<{ retention: string; heldout: string }> {
     const sha = loaded.checkpoint.manifest.files.weights.sha256;
     this.data = new DataFiles(loaded.dataUrl, sha);
     const [retention, heldout, kb, relationFile] = await Promise.all([
@@ -91,9 +117,7 @@ export class Engine {
     await this.parts.saver.open();
     await this.stored.restoreStored(this.queue);
     this.metrics.restoreHistory(chartHistory);
-    // Teach is open from here on; the starting point is measured next, without holding a fact back.
-    this.post({ type: 'teachable' });
-    await this.queue.run(() => this.metrics.firstEvaluation(retention, heldout, evalSize));
+    return { retention, heldout };
   }
 
   /**
@@ -110,7 +134,8 @@ export class Engine {
   }
 
   /** Queued model work, shown on the page as "busy" while it runs. */
-  private work<T>(what: string, job: () => Promise<T>): Promise<T> {
+  private async work<T>(what: string, job: () => Promise<T>): Promise<T> {
+    await this.attached;
     return this.queue.run(async () => {
       this.post({ type: 'busy', busy: true, what });
       try {
