@@ -34,12 +34,19 @@ describe('the slot map with a mouse', () => {
       const cell = box.width / MEMORY_SIDE;
       // Hover the centre of the top written slot. On the 512 x 512 grid a cell is about one CSS pixel or less, so
       // the pointer lands on that slot or a neighbour; the zoom below is how a person picks one exact slot.
-      await map.hover({ position: { x: ((top % MEMORY_SIDE) + 0.5) * cell, y: (Math.floor(top / MEMORY_SIDE) + 0.5) * cell } });
+      // Hovered again on every try: on a busy 2-core machine the readout can take over a second (the poll's default),
+      // and a notice appearing above the map would move it under a pointer that stays still.
       const hover = page.getByTestId('slot-hover');
-      await expect.poll(async () => {
-        const slot = Number(await hover.getAttribute('data-slot'));
-        return Math.abs(Math.floor(slot / MEMORY_SIDE) - Math.floor(top / MEMORY_SIDE)) <= 1 && Math.abs((slot % MEMORY_SIDE) - (top % MEMORY_SIDE)) <= 1;
-      }).toBe(true);
+      await expect
+        .poll(
+          async () => {
+            await map.hover({ position: { x: ((top % MEMORY_SIDE) + 0.5) * cell, y: (Math.floor(top / MEMORY_SIDE) + 0.5) * cell } });
+            const slot = Number(await hover.getAttribute('data-slot'));
+            return Math.abs(Math.floor(slot / MEMORY_SIDE) - Math.floor(top / MEMORY_SIDE)) <= 1 && Math.abs((slot % MEMORY_SIDE) - (top % MEMORY_SIDE)) <= 1;
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(true);
       const hovered = Number(await hover.getAttribute('data-slot'));
       expect(await hover.textContent()).toMatch(new RegExp(`Slot ${hovered} \\(row ${Math.floor(hovered / MEMORY_SIDE)}, column ${hovered % MEMORY_SIDE}\\)`));
 
