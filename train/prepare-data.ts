@@ -4,7 +4,7 @@
  * and writes token ids (no text) to build/train/data/ (format in train/data.py).
  *
  *   npx tsx train/prepare-data.ts [--out build/train/data] [--max-per-relation N] [--extra-questions | --more-questions]
- *     [--repeat-relation birth_year=3] [--whole-numbers]
+ *     [--repeat-relation birth_year=3] [--whole-numbers] [--number-facts]
  *
  * Facts are the knowledge base's (optionally capped per relation, deterministically by a hash of the subject,
  * so exposures per fact stay high); the list of pretrained facts is also written to
@@ -15,10 +15,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildData } from '../scripts/data/build';
 import { DEFAULT_OPTIONS } from '../scripts/data/options';
-import type { KbFact } from '../src/facts/fact';
+import type { Fact, KbFact } from '../src/facts/fact';
 import { RELATIONS } from '../src/facts/relations';
 import { evalTemplates, scoringParts, trainTemplates, renderTemplate } from '../src/facts/templates';
 import { EOS_ID, PAD_ID, loadTokenizer } from '../src/model/tokenizer';
+import { inventedNumberFacts } from '../scripts/data/number-facts';
 import { extraQuestionTemplates, pretrainQuestionTemplates } from '../src/facts/extra-questions';
 
 const args = process.argv.slice(2);
@@ -44,6 +45,10 @@ for (let i = args.indexOf('--repeat-relation'); i >= 0; i = args.indexOf('--repe
 // before the shipped tokenizer has them; its tokenizer.json is written beside the data)
 const wholeNumbers = args.includes('--whole-numbers');
 const options = wholeNumbers ? { ...DEFAULT_OPTIONS, wholeNumbers: true } : DEFAULT_OPTIONS;
+
+// --number-facts: invented facts answered by every number 1-999 (scripts/data/number-facts.ts), rendered with the
+// relation's templates once each; not listed as pretrained facts and without an evaluation item
+const numberFacts = args.includes('--number-facts');
 
 const t0 = Date.now();
 const build = buildData(options);
@@ -73,6 +78,12 @@ for (const relation of RELATIONS) {
   facts.push(...rel);
 }
 
+function numberFactsFor(): Fact[] {
+  const words = (texts: readonly string[]) => texts.flatMap((t) => t.toLowerCase().split(/[^a-z]+/)).filter(Boolean);
+  const packs = ['counterfactual', 'invented', 'real-unseen'].flatMap((p) => readFileSync(`public/data/packs/${p}.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as KbFact));
+  return inventedNumberFacts(new Set(words([...build.kb, ...packs].flatMap((f) => [f.subject, f.object]).concat(build.forbiddenNames))));
+}
+
 // --- renderings with the training templates (4 statements + the training question)
 const factTokens: number[] = [];
 const factIndex: number[] = [];
@@ -91,6 +102,16 @@ facts.forEach((fact, fi) => {
     factTokens.push(...ids);
   }
 });
+// invented number facts: rendered once each, fact index -1 (no evaluation item, not a pretrained fact)
+const numberFactList = numberFacts ? numberFactsFor() : [];
+for (const fact of numberFactList) {
+  const extra = moreQuestions ? pretrainQuestionTemplates(fact.relation) : extraQuestions ? extraQuestionTemplates(fact.relation) : [];
+  for (const t of [...trainTemplates(fact.relation), ...extra]) {
+    const ids = tok.encode(renderTemplate(t, fact));
+    factIndex.push(factTokens.length, ids.length, -1, templateIds.indexOf(t.id));
+    factTokens.push(...ids);
+  }
+}
 
 // --- evaluation items: prompt / answer ids; questions must be followed by <|endoftext|> (the model stops)
 let boundaryMismatch = 0;
@@ -148,6 +169,7 @@ const meta = {
   extra_questions: extraQuestions || moreQuestions,
   more_questions: moreQuestions,
   repeat_relation: Object.fromEntries(repeats),
+  number_facts: numberFactList.length,
   facts_file: 'pretrained-facts.jsonl',
   renderings: factIndex.length / 4,
   fact_tokens: factTokens.length,
