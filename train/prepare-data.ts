@@ -84,6 +84,12 @@ function numberFactsFor(): Fact[] {
   return inventedNumberFacts(new Set(words([...build.kb, ...packs].flatMap((f) => [f.subject, f.object]).concat(build.forbiddenNames))));
 }
 
+/** The wordings a fact is rendered with: the training templates, and the extra questions when asked for. */
+function renderedTemplates(relation: Fact['relation']) {
+  const extra = moreQuestions ? pretrainQuestionTemplates(relation) : extraQuestions ? extraQuestionTemplates(relation) : [];
+  return [...trainTemplates(relation), ...extra];
+}
+
 // --- renderings with the training templates (4 statements + the training question)
 const factTokens: number[] = [];
 const factIndex: number[] = [];
@@ -91,9 +97,7 @@ const templateIds: string[] = [];
 const evalPrompts = new Set<string>();
 facts.forEach((fact, fi) => {
   for (const t of evalTemplates(fact.relation)) evalPrompts.add(scoringParts(t, fact).prompt);
-  const extra = moreQuestions ? pretrainQuestionTemplates(fact.relation) : extraQuestions ? extraQuestionTemplates(fact.relation) : [];
-  const templates = [...trainTemplates(fact.relation), ...extra];
-  for (const t of templates) {
+  for (const t of renderedTemplates(fact.relation)) {
     if (evalPrompts.has(scoringParts(t, fact).prompt)) throw new Error(`training template ${t.id} renders an eval-only prompt for ${fact.subject}`);
     let ti = templateIds.indexOf(t.id);
     if (ti < 0) ti = templateIds.push(t.id) - 1;
@@ -105,8 +109,7 @@ facts.forEach((fact, fi) => {
 // invented number facts: rendered once each, fact index -1 (no evaluation item, not a pretrained fact)
 const numberFactList = numberFacts ? numberFactsFor() : [];
 for (const fact of numberFactList) {
-  const extra = moreQuestions ? pretrainQuestionTemplates(fact.relation) : extraQuestions ? extraQuestionTemplates(fact.relation) : [];
-  for (const t of [...trainTemplates(fact.relation), ...extra]) {
+  for (const t of renderedTemplates(fact.relation)) {
     const ids = tok.encode(renderTemplate(t, fact));
     factIndex.push(factTokens.length, ids.length, -1, templateIds.indexOf(t.id));
     factTokens.push(...ids);
