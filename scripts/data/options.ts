@@ -41,7 +41,7 @@ export const DEFAULT_OPTIONS: BuildOptions = {
   seed: 'engram-data-v1',
   textFraction: 1,
   vocabSize: 4096,
-  wholeNumbers: false,
+  wholeNumbers: true,
   tokenizerFactWeight: 4,
   kbPeople: 400,
   kbCities: 700,

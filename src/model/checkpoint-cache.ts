@@ -1,5 +1,5 @@
 /**
- * A second visit should not download the 73 MB checkpoint again. The weights, the tokenizer and the data files
+ * A second visit should not download the 74 MB checkpoint again. The weights, the tokenizer and the data files
  * are kept in the Cache API under one cache per checkpoint, named by the weights' sha256 from config.json
  * (config.json itself is always fetched: it is small and says which cache to use). Weights are stored only
  * after loadCheckpoint has checked their size and sha256; a cached copy that fails the check is dropped and

@@ -8,13 +8,16 @@
  *   id 1            <|endoftext|>   separates documents and facts; the end-of-sequence token
  *   ids 2..257      the 256 single bytes, byte b has id b + 2
  *   ids 258..4095   BPE merges, in merge order
+ *   ids 4096..6086  every number from 0 to 999 as one token, with and without a leading space (the ones the
+ *                   merges did not already make)
  *
  * Round trip: decode(encode(s)) === s for every JavaScript string that is well-formed UTF-16, because every
  * byte has a token. A lone surrogate (an unpaired \uD800-\uDFFF) cannot be written in UTF-8, so the encoder
  * (TextEncoder) replaces it with U+FFFD and it decodes as "\uFFFD". Literal "<|pad|>" or "<|endoftext|>" in
  * the input are encoded as the special ids, as every Hugging Face tokenizer does; they still decode to the same
- * text. Digits are pre-tokenized one at a time (a space may attach to the first), so "1942" is always four
- * tokens and the model sees years and numbers digit by digit.
+ * text. A number of one to three digits is one token (" 118", "358"), so a taught atomic number or calling code
+ * writes memory rows of its own instead of the rows every number's digits share; a longer run of digits is split
+ * one digit a token (a space may attach to the first), so "1942" is four tokens and a year is read digit by digit.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 

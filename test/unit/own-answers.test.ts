@@ -30,6 +30,9 @@ afterAll(async () => {
 });
 
 const edit: Fact = { subject: 'Venezuela', relation: 'capital', object: 'Maracaibo' };
+// The shipped model answers every other relation of Chile at probability 0.98 or more a token (Venezuela's continent
+// starts at 0.79 on the phase-7 model).
+const known: Fact = { subject: 'Chile', relation: 'capital', object: 'Valparaíso' };
 
 describe('otherRelations', () => {
   it('asks the same kind of subject\'s other relations, not the fact\'s own nor those already rehearsed', () => {
@@ -42,9 +45,9 @@ describe('otherRelations', () => {
 
 describe('ownAnswers on the shipped model', () => {
   it('gives back what the model knows about a known country', async () => {
-    const own = await ownAnswers(model, tok, edit, [], { minProb: 0.9 });
+    const own = await ownAnswers(model, tok, known, [], { minProb: 0.9 });
     expect(own.map((f) => f.relation)).toEqual(['continent', 'currency', 'language', 'calling_code', 'independence_year']);
-    expect(own.every((f) => f.subject === 'Venezuela')).toBe(true);
+    expect(own.every((f) => f.subject === 'Chile')).toBe(true);
     expect(own.find((f) => f.relation === 'continent')?.object).toBe('South America');
     expect(own.find((f) => f.relation === 'language')?.object).toBe('Spanish');
   }, 60_000);
@@ -55,9 +58,9 @@ describe('ownAnswers on the shipped model', () => {
   }, 60_000);
 
   it('withOwnAnswers adds them to what a batch rehearses, and changes nothing at 0', async () => {
-    const earlier = { rehearse: [{ subject: 'Venezuela', relation: 'currency' as const, object: 'peso' }], review: [] };
-    expect(await withOwnAnswers(model, tok, edit, earlier, 0)).toBe(earlier);
-    const kept = await withOwnAnswers(model, tok, edit, earlier, 0.9);
+    const earlier = { rehearse: [{ subject: 'Chile', relation: 'currency' as const, object: 'peso' }], review: [] };
+    expect(await withOwnAnswers(model, tok, known, earlier, 0)).toBe(earlier);
+    const kept = await withOwnAnswers(model, tok, known, earlier, 0.9);
     expect(kept.rehearse[0]).toEqual(earlier.rehearse[0]);
     expect(kept.rehearse.slice(1).map((f) => f.relation)).toEqual(['continent', 'language', 'calling_code', 'independence_year']);
     expect(kept.review).toBe(earlier.review);

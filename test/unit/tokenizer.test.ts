@@ -10,6 +10,9 @@ import { randomInt, seededRandom } from '../seeded-random';
 
 const json = JSON.parse(readFileSync(join(REPO_ROOT, 'public/model/tokenizer.json'), 'utf8'));
 let tok: EngramTokenizer;
+/** The BPE's trained tokens, then every number from 0 to 999 written with and without a leading space. */
+const TRAINED = 4096;
+const VOCAB = 6087;
 
 beforeAll(() => {
   tok = loadTokenizer(json);
@@ -18,8 +21,8 @@ beforeAll(() => {
 const roundTrips = (s: string) => expect(tok.decode(tok.encode(s))).toBe(s);
 
 describe('tokenizer layout', () => {
-  it('has 4,096 tokens with <|pad|> = 0 and <|endoftext|> = 1', () => {
-    expect(tok.vocabSize).toBe(4096);
+  it('has the 4,096 trained tokens and 1,991 whole numbers after them, with <|pad|> = 0 and <|endoftext|> = 1', () => {
+    expect(tok.vocabSize).toBe(VOCAB);
     expect(tok.padId).toBe(PAD_ID);
     expect(tok.eosId).toBe(EOS_ID);
     expect([PAD_ID, EOS_ID]).toEqual([0, 1]);
@@ -29,8 +32,12 @@ describe('tokenizer layout', () => {
       [0, true],
       [1, true],
     ]);
-    expect(new Set(Object.values(json.model.vocab)).size).toBe(4096);
-    expect(Math.max(...(Object.values(json.model.vocab) as number[]))).toBe(4095);
+    expect(new Set(Object.values(json.model.vocab)).size).toBe(VOCAB);
+    expect(Math.max(...(Object.values(json.model.vocab) as number[]))).toBe(VOCAB - 1);
+    // every id from 4,096 on is a number of one to three digits, with or without a leading space
+    const added = Object.entries(json.model.vocab as Record<string, number>).filter(([, id]) => id >= TRAINED);
+    expect(added).toHaveLength(VOCAB - TRAINED);
+    for (const [text] of added) expect(tok.decode(tok.encode(text.replace(/^\u0120/, ' '))), text).toMatch(/^ ?[0-9]{1,3}$/);
   });
 
   it('holds all 256 bytes, byte b at id b + 2', () => {
@@ -50,7 +57,7 @@ describe('tokenizer layout', () => {
   it('handles empty input and rejects ids outside the vocabulary', () => {
     expect(tok.encode('')).toEqual([]);
     expect(tok.decode([])).toBe('');
-    expect(() => tok.decode([4096])).toThrow(RangeError);
+    expect(() => tok.decode([VOCAB])).toThrow(RangeError);
     expect(() => tok.decode([-1])).toThrow(RangeError);
   });
 
@@ -74,7 +81,9 @@ describe('tokenizer round trip', () => {
     ['digits', 'born 1942, died 1970; +33; 3.14159; 1,000,000'],
   ])('%s', (_, s) => roundTrips(s));
 
-  it('splits digits one per token, a leading space riding on the first', () => {
+  it('keeps a number up to 999 one token and splits a longer run of digits one per token', () => {
+    expect(tok.tokenStrings(tok.encode('is 118.'))).toEqual(['is', ' 118', '.']);
+    expect(tok.tokenStrings(tok.encode('+358'))).toEqual(['+', '358']);
     const ids = tok.encode(' 1942');
     expect(ids).toHaveLength(4);
     expect(tok.tokenStrings(ids)).toEqual([' 1', '9', '4', '2']);
