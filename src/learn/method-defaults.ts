@@ -39,31 +39,36 @@ export interface MethodSettings {
   valueLr?: number;
 }
 
+/**
+ * The stopping rule every method shares, so a race compares methods that may each step as long: one step, then
+ * more, up to maxSteps, while some wording of the batch does not yet give the answer with every answer token the
+ * greedy choice at probability answerProb or more. The cap was 8, then 12, and is 20 since the relation damping
+ * below: under it a fact whose rows its relation shares takes smaller steps and needs more of them (README,
+ * "Bounding the rows a relation shares").
+ */
+export const UNTIL_ANSWERED = { steps: 1, maxSteps: 20, answerProb: 0.5 } as const;
+
 export const METHOD_DEFAULTS = {
-  // One step at lr 8, then more (up to 12) while a wording of the batch is not yet answered with every answer
-  // token the greedy choice at probability 0.5 or more. Under the damping below a fact whose rows others wrote
-  // needs more steps: a cap of 12 instead of 8 learns 2-4 points more over 1,000 facts at the same forgetting, and
-  // changes nothing over 200 (README, "Bounding how far shared rows move"). Slots are also ranked against the per-relation background
-  // (relation-background.ts): rows every known fact of the relation reads are left alone, which leaves room for
-  // t 1000 rows a fact (README, "Learning that sticks"). A row's step shrinks with the earlier facts about other
-  // subjects that wrote it, by 4 / (4 + writers): over 1,000 facts that forgets about half as much as the plain
-  // step, for a few points of recall (README, "Bounding how far shared rows move"). The 262,144-slot memory takes
-  // lr 8: a fact's reads spread over four times the rows of the 65,536-slot one, which took lr 2 (README, "Room").
-  sparse: { t: 1000, lr: 8, steps: 1, maxSteps: 12, answerProb: 0.5, relationWeight: 1, writtenDamping: 4, subjectWriterWeight: 0 },
-  'sparse-tf': { t: 500, lr: 2, steps: 1, maxSteps: 12, answerProb: 0.5 },
-  'sparse-all': { t: 500, lr: 2, steps: 1, maxSteps: 12, answerProb: 0.5 },
-  'sparse-stream': { t: 500, lr: 2, steps: 1, maxSteps: 12, answerProb: 0.5 },
+  // Sparse memory finetuning ranks a fact's rows by TF-IDF against the pretraining background and against the
+  // per-relation background (relation-background.ts): rows every known fact of the relation reads are left alone,
+  // which leaves room for t 1000 rows a fact (README, "Learning that sticks"). Two dampings bound how far shared rows
+  // move. A row's step shrinks with the earlier facts about other subjects that wrote it, by 4 / (4 + writers): over
+  // 1,000 facts that forgets about half as much as the plain step (README, "Bounding how far shared rows move"). It
+  // also shrinks by the row's relation idf squared (1 where no known fact of the relation reads it, 0 where all do):
+  // with the cap of 20 steps, over 1,000 facts the same recall at half the forgetting again, and over 200 facts a
+  // little more recall (README, "Bounding the rows a relation shares"). The 262,144-slot memory takes lr 8: a fact's
+  // reads spread over four times the rows of the 65,536-slot one, which took lr 2 (README, "Room").
+  sparse: { t: 1000, lr: 8, ...UNTIL_ANSWERED, relationWeight: 1, writtenDamping: 4, subjectWriterWeight: 0, relationDamping: 2 },
+  'sparse-tf': { t: 500, lr: 2, ...UNTIL_ANSWERED },
+  'sparse-all': { t: 500, lr: 2, ...UNTIL_ANSWERED },
+  'sparse-stream': { t: 500, lr: 2, ...UNTIL_ANSWERED },
   'sparse-adamw': { t: 500, lr: 0.5, steps: 2, weightDecay: 0.1 },
-  // The baselines take the same stopping rule as sparse (the same cap of 12 steps), so each fact is learned as it
-  // comes. Full finetuning runs plain SGD (dense weights at 1e-5, the value table at its own rate, 3): over stream 1
-  // (100 facts) on the shipped model it answers 76% of the facts at the end against sparse's 81% (matched learning:
-  // 90% of sparse's or more; at 2 it answered 72%, short of it) and loses 3.6% of what the model knew against
-  // sparse's 1.0%. With AdamW no rate kept more than 31% of the stream. LoRA adapts the
-  // value table too (a rank-32 adapter, as PEFT adapts an embedding table; lora-learner.ts) and runs plain SGD
-  // like full finetuning: the value adapter at 0.1, the rank-8 linear adapters at 1e-5. Without the value adapter
-  // no rate or rank kept more than 17% of a stream; with it, over stream 1 it keeps 72% (sparse 81%) and loses
-  // 5.6% of what the model knew. Higher value rates learn faster and forget more, their own facts too (0.15: 71%
-  // and 7.3%, 0.2: 67% and 7.9%; README, "At matched learning").
-  full: { optimizer: 'sgd', lr: 1e-5, valueLr: 3, steps: 1, maxSteps: 12, answerProb: 0.5 },
-  lora: { optimizer: 'sgd', lr: 1e-5, valueRank: 32, valueLr: 0.1, steps: 1, maxSteps: 12, answerProb: 0.5, rank: 8, alpha: 16 },
+  // The baselines take the same stopping rule as sparse, so each fact is learned as it comes. Full finetuning runs
+  // plain SGD (dense weights at 1e-5, the value table at its own rate, 3): with AdamW no rate kept more than 31% of
+  // a stream. LoRA adapts the value table too (a rank-32 adapter, as PEFT adapts an embedding table;
+  // lora-learner.ts) and runs plain SGD like full finetuning: the value adapter at 0.1, the rank-8 linear adapters
+  // at 1e-5; without the value adapter no rate or rank kept more than 17% of a stream. How far each learns and
+  // forgets against sparse, and at which rates they reach matched learning: README, "At matched learning".
+  full: { optimizer: 'sgd', lr: 1e-5, valueLr: 3, ...UNTIL_ANSWERED },
+  lora: { optimizer: 'sgd', lr: 1e-5, valueRank: 32, valueLr: 0.1, ...UNTIL_ANSWERED, rank: 8, alpha: 16 },
 } as const satisfies Record<string, MethodSettings>;

@@ -99,7 +99,10 @@ describe('writtenDamping', () => {
       expect(new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: undefined }).label).not.toContain('damping');
       // The registry passes the shipped default through (method-defaults.ts).
       expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).toContain('written-damping=4 subject-writers=0');
-      expect(createLearner('sparse', model, shippedBackground(ckpt, tok), { writtenDamping: 0 }).label).not.toContain('damping');
+      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).toContain('relation-damping=2');
+      const undamped = createLearner('sparse', model, shippedBackground(ckpt, tok), { writtenDamping: 0 }).label;
+      expect(undamped).not.toContain('written-damping');
+      expect(undamped).toContain('relation-damping=2');
     } finally {
       model.dispose();
     }
