@@ -14,6 +14,7 @@ import type { PackFact } from '../../src/facts/fact';
 import { initBackend } from '../../src/gpu/tf-backend';
 import { createTfMemoryKernels, type TfMemoryKernels } from '../../src/kernels/memory-kernels-tf';
 import { NonFiniteStepError } from '../../src/learn/learner';
+import { METHOD_DEFAULTS } from '../../src/learn/method-defaults';
 import { createLearner } from '../../src/learn/methods';
 import { SparseMemoryLearner, type SparseStepReport } from '../../src/learn/sparse-learner';
 import { buildTeachingBatch, type TeachingBatch } from '../../src/learn/teaching-batch';
@@ -31,9 +32,10 @@ let kernels: TfMemoryKernels;
 let background: BackgroundStats;
 let batch: TeachingBatch;
 let values0: Float32Array;
-// One fixed step: the until-answered check could stop the two paths apart. With the per-relation background, as the
-// registry's defaults (createLearner below) rank.
-const settings = { t: 500, lr: 10, steps: 1, maxSteps: 1, relationWeight: 1 };
+// One fixed step: the until-answered check could stop the two paths apart. Otherwise the registry's defaults
+// (createLearner below): the per-relation background in the ranking and the relation damping on the step, so the
+// kernels write damped rows (the writer damping has no writers yet on a fresh table).
+const settings = { ...METHOD_DEFAULTS.sparse, t: 500, lr: 10, steps: 1, maxSteps: 1 };
 
 beforeAll(async () => {
   const info = await initBackend({ gpu: installNodeWebGPU(), secureContext: true, preference: ['webgpu'], onGpuError: (e) => gpuErrors.push(e.message) });
