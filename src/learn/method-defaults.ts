@@ -55,7 +55,7 @@ export const METHOD_DEFAULTS = {
   // move. A row's step shrinks with the earlier facts about other subjects that wrote it, by 4 / (4 + writers): over
   // 1,000 facts that forgets about half as much as the plain step (README, "Bounding how far shared rows move"). It
   // also shrinks by the row's relation idf squared (1 where no known fact of the relation reads it, 0 where all do):
-  // with the cap of 20 steps, over 1,000 facts the same recall at half the forgetting again, and over 200 facts a
+  // with the cap of 20 steps, over 1,000 facts about the same recall at 40-50% less forgetting, and over 200 facts a
   // little more recall (README, "Bounding the rows a relation shares"). The 262,144-slot memory takes lr 8: a fact's
   // reads spread over four times the rows of the 65,536-slot one, which took lr 2 (README, "Room").
   sparse: { t: 1000, lr: 8, ...UNTIL_ANSWERED, relationWeight: 1, writtenDamping: 4, subjectWriterWeight: 0, relationDamping: 2 },
