@@ -14,7 +14,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '../src/gpu/wasm-kernel-fixes';
-import type { Fact } from '../src/facts/fact';
 import { RELATIONS, type Relation } from '../src/facts/relations';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { directorySource } from '../src/model/checkpoint-node';
@@ -23,6 +22,7 @@ import { loadTokenizer } from '../src/model/tokenizer';
 import { buildTeachingBatch, DEFAULT_TEACHING, type TeachingBatch } from '../src/learn/teaching-batch';
 import { readJsonl, shippedBackground } from '../src/learn/background-node';
 import { readSlots } from '../src/learn/relation-background';
+import type { BackgroundStats } from '../src/learn/tfidf';
 import { parseScriptArgs } from './script-args';
 
 const args = parseScriptArgs(import.meta.url, {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const tok = loadTokenizer(readFileSync('public/model/tokenizer.json', 'utf8'));
   const model = EngramModel.fromCheckpoint(ckpt);
   const perRelation = shippedBackground(ckpt, tok)?.relations ?? fail('the shipped model has no per-relation background');
-  const samples = new Map<string, { df: Uint32Array; numBatches: number }>();
+  const samples = new Map<string, BackgroundStats>();
   for (const relation of RELATIONS) {
     const stats = await perRelation.forRelation(relation, model);
     if (stats) samples.set(relation, stats);

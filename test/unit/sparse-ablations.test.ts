@@ -98,8 +98,9 @@ describe('writtenDamping', () => {
       // Off unless set: the registry passes every key, so an undefined one must mean off, not a bad value.
       expect(new SparseMemoryLearner(model, background, { t: 500, lr: 10, writtenDamping: undefined }).label).not.toContain('damping');
       // The registry passes the shipped default through (method-defaults.ts).
-      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).toContain('written-damping=4 subject-writers=0');
-      expect(createLearner('sparse', model, shippedBackground(ckpt, tok)).label).toContain('relation-damping=2');
+      const shipped = createLearner('sparse', model, shippedBackground(ckpt, tok)).label;
+      expect(shipped).toContain('written-damping=4 subject-writers=0');
+      expect(shipped).toContain('relation-damping=2');
       const undamped = createLearner('sparse', model, shippedBackground(ckpt, tok), { writtenDamping: 0 }).label;
       expect(undamped).not.toContain('written-damping');
       expect(undamped).toContain('relation-damping=2');
